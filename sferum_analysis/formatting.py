@@ -1,0 +1,57 @@
+"""Russian number formatting for reports: decimal comma, thin-space thousands, plurals."""
+
+from __future__ import annotations
+
+import math
+
+THIN_SPACE = "\u202f"  # narrow no-break space: the thousands separator in every report
+DASH = "—"             # shown for a ratio with a zero denominator
+
+
+def is_missing(value: object) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(value != value) or (isinstance(value, float) and math.isnan(value))
+    except (TypeError, ValueError):  # pandas.NA
+        return True
+
+
+def fmt_pct(value: object) -> str:
+    """``90.2`` -> ``90,2``; missing -> ``—``. Values are already rounded half-up."""
+    if is_missing(value):
+        return DASH
+    return f"{float(value):.1f}".replace(".", ",")
+
+
+def fmt_int(value: object) -> str:
+    """``3725`` -> ``3 725`` with a narrow no-break space; missing -> ``—``."""
+    if is_missing(value):
+        return DASH
+    return f"{int(value):,}".replace(",", THIN_SPACE)
+
+
+def fmt_pp(value: object) -> str:
+    """A change in percentage points with a sign: ``+1,5``, ``−0,3``, ``0,0``."""
+    if is_missing(value):
+        return DASH
+    v = round(float(value), 1)
+    if v > 0:
+        return "+" + f"{v:.1f}".replace(".", ",")
+    if v < 0:
+        return "\u2212" + f"{-v:.1f}".replace(".", ",")
+    return "0,0"
+
+
+def plural(n: int, one: str, few: str, many: str) -> str:
+    """Russian plural form for ``n``: 1 строка, 2 строки, 5 строк, 11 строк, 21 строка."""
+    n = abs(int(n))
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
+
+
+def rows_phrase(n: int) -> str:
+    return f"{n} {plural(n, 'строка', 'строки', 'строк')}"
