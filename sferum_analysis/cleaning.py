@@ -1,0 +1,425 @@
+"""Cleaning one reporting week: Sferum exports -> persons on the reporting date.
+
+Rules (data contract §1.2 and §2):
+
+* a file belongs to the organisation whose registry id begins its name (followed by the end
+  of the stem, a space, ``_``, ``-`` or ``.``); lock files (``~$…``) and hidden files are
+  skipped; any other file is an "unknown organisation" and is never counted;
+* only rows dated with the reporting date are used; rows of other dates are accounted for;
+* rejected rows: unparseable date, empty name, non-numeric or negative counts;
+* person key ``(org_id, normalised name)``; the same key again is a duplicate (first kept);
+* for every file: rows read = used + other dates + duplicates + rejected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+from collections.abc import Callable, Hashable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .findings import Finding
+from .findings import to_frame as findings_frame
+from .formatting import rows_phrase
+from .reading import TABLE_SUFFIXES, ReadError, prefix_matcher, read_table, regex_matcher
+
+EXPORT_FIELDS = {
+    "date": prefix_matcher("Дата"),
+    "full_name": prefix_matcher("ФИО"),
+    "user_type": prefix_matcher("Тип"),
+    "link": prefix_matcher("Связь с"),
+    "messages_7d": regex_matcher(r"^кол(?:-во|\.|ичество)?\s*сообщ"),
+    "calls_7d": regex_matcher(r"^кол(?:-во|\.|ичество)?\s*звон"),
+}
+EXPORT_TITLES = {
+    "date": "Дата",
+    "full_name": "ФИО",
+    "messages_7d": "Кол-во сообщений за 7 дней",
+    "calls_7d": "Кол-во звонков за 7 дней",
+}
+REQUIRED_FIELDS = ("date", "full_name", "messages_7d", "calls_7d")
+
+#: A 7-day count above this is kept but reported as implausible.
+IMPLAUSIBLE_COUNT = 100_000
+
+_ORG_ID_RE = re.compile(r"^(\d+)(?=$|[ _.\-])")
+_SKIPPED_NAMES = frozenset({"thumbs.db", "desktop.ini"})
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y", "%d/%m/%Y")
+
+FILE_COLUMNS = {
+    "file": "string",
+    "org_id": "string",
+    "status": "string",
+    "rows_read": "int64",
+    "rows_used": "int64",
+    "rows_other_dates": "int64",
+    "rows_duplicate": "int64",
+    "rows_rejected": "int64",
+}
+PERSON_COLUMNS = {
+    "org_id": "string",
+    "person_key": "string",
+    "full_name": "string",
+    "user_type": "string",
+    "link": "Int64",
+    "messages_7d": "int64",
+    "calls_7d": "int64",
+    "file": "string",
+    "row": "int64",
+}
+
+
+# ---------------------------------------------------------------------------------------
+# Cell parsing
+# ---------------------------------------------------------------------------------------
+
+def parse_date(value: object) -> dt.date | None:
+    """A date cell: real Excel date, ``DD.MM.YYYY`` or ISO text (a time part is ignored)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if 1 <= value < 2958466:  # an Excel serial date stored as a number
+            return _EXCEL_EPOCH + dt.timedelta(days=int(value))
+        return None
+    text = str(value).strip()
+    head = text.split("T")[0].split(" ")[0]
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(head, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_count(value: object) -> int | None:
+    """A 7-day count: blank is 0; integers, integral floats and such text are accepted."""
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float):
+        if value != value:
+            return 0
+        return int(value) if math.isfinite(value) and value.is_integer() and value >= 0 else None
+    text = (str(value).strip().replace("\u00a0", "").replace("\u202f", "")
+            .replace("\u2009", "").replace(" ", "").replace(",", "."))
+    if not text:
+        return 0
+    if text.startswith("'"):
+        text = text[1:]
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(number) or not number.is_integer() or number < 0:
+        return None
+    return int(number)
+
+
+def normalize_name(names: pd.Series) -> pd.Series:
+    """Person-key form of names: trimmed, inner whitespace collapsed, ё→е, case-folded."""
+    return (
+        names.astype("string")
+        .str.replace(r"[\s\u00a0\u202f]+", " ", regex=True)
+        .str.strip()
+        .str.casefold()
+        .str.replace("ё", "е", regex=False)
+    )
+
+
+def _map_unique(values: pd.Series, func: Callable[[object], object]) -> pd.Series:
+    """Apply ``func`` once per distinct cell value (exports repeat dates and small counts)."""
+    cache: dict[tuple[type, Hashable], object] = {}
+
+    def lookup(v: object) -> object:
+        key = (type(v), v if isinstance(v, Hashable) else repr(v))
+        if key not in cache:
+            cache[key] = func(v)
+        return cache[key]
+
+    return pd.Series([lookup(v) for v in values], index=values.index, dtype=object)
+
+
+def _cell_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value).strip()[:60]
+
+
+# ---------------------------------------------------------------------------------------
+# One file
+# ---------------------------------------------------------------------------------------
+
+def org_id_from_filename(name: str) -> str | None:
+    match = _ORG_ID_RE.match(name)
+    return match.group(1) if match else None
+
+
+def is_skipped_file(name: str) -> bool:
+    return name.startswith(("~$", ".")) or name.casefold() in _SKIPPED_NAMES
+
+
+@dataclass
+class FileParse:
+    """One export parsed against the reporting date (before de-duplication)."""
+
+    file: str
+    org_id: str | None
+    status: str
+    rows_read: int = 0
+    rows_other_dates: int = 0
+    rows_rejected: int = 0
+    rows: pd.DataFrame | None = None  # valid rows of the reporting date
+    findings: list[Finding] = field(default_factory=list)
+
+
+def parse_export(path: Path, reporting_date: dt.date, org_id: str | None) -> FileParse:
+    """Read one export and split its rows into used / other dates / rejected."""
+    name = path.name
+    result = FileParse(file=name, org_id=org_id, status="used")
+    try:
+        table = read_table(path, EXPORT_FIELDS, REQUIRED_FIELDS, EXPORT_TITLES)
+    except ReadError as exc:
+        result.status = "unreadable"
+        result.findings.append(Finding("unreadable_file", f"файл не прочитан: {exc}", name,
+                                       org_id=org_id or ""))
+        return result
+    frame = table.frame
+    result.rows_read = len(frame)
+    dates = _map_unique(frame["date"], parse_date)
+    messages = _map_unique(frame["messages_7d"], parse_count)
+    calls = _map_unique(frame["calls_7d"], parse_count)
+    names = frame["full_name"].map(_cell_text)
+
+    bad_date = dates.isna()
+    on_date = ~bad_date & (dates == reporting_date)
+    empty_name = names == ""
+    bad_messages = messages.isna()
+    bad_calls = calls.isna()
+    rejected_on_date = on_date & (empty_name | bad_messages | bad_calls)
+    rejected = bad_date | rejected_on_date
+    used = on_date & ~rejected_on_date
+    result.rows_rejected = int(rejected.sum())
+    result.rows_other_dates = int((~bad_date & ~on_date).sum())
+
+    for idx in frame.index[rejected]:
+        reasons = []
+        if bad_date[idx]:
+            reasons.append(f"не распознана дата «{_cell_text(frame.at[idx, 'date'])}»")
+        else:
+            if empty_name[idx]:
+                reasons.append("пустое ФИО")
+            if bad_messages[idx]:
+                reasons.append("недопустимое число сообщений "
+                               f"«{_cell_text(frame.at[idx, 'messages_7d'])}»")
+            if bad_calls[idx]:
+                reasons.append("недопустимое число звонков "
+                               f"«{_cell_text(frame.at[idx, 'calls_7d'])}»")
+        result.findings.append(Finding("rejected_row", "строка отклонена: " + "; ".join(reasons),
+                                       name, int(frame.at[idx, "row"]), org_id or ""))
+
+    rows = pd.DataFrame({
+        "org_id": org_id or "",
+        "full_name": names[used].map(lambda s: " ".join(s.split())),
+        "user_type": frame.loc[used, "user_type"].map(_cell_text),
+        "link": frame.loc[used, "link"].map(parse_count),
+        "messages_7d": messages[used],
+        "calls_7d": calls[used],
+        "file": name,
+        "row": frame.loc[used, "row"],
+    })
+    rows["person_key"] = normalize_name(rows["full_name"])
+    result.rows = rows
+    huge = rows[(rows["messages_7d"] > IMPLAUSIBLE_COUNT) | (rows["calls_7d"] > IMPLAUSIBLE_COUNT)]
+    for r in huge["row"]:
+        result.findings.append(Finding(
+            "implausible_count", f"счётчик больше {IMPLAUSIBLE_COUNT:,}".replace(",", " ")
+            + " за 7 дней: значение учтено, проверьте выгрузку", name, int(r), org_id or ""))
+    if not used.any():
+        result.status = "no_data_for_date"
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# The week
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class CleanWeek:
+    """Result of cleaning one week: the tables written to ``data/processed/<week>/``."""
+
+    reporting_date: dt.date
+    persons: pd.DataFrame  # one row per person on the reporting date (known orgs only)
+    orgs: pd.DataFrame     # registry + export status + registered per organisation
+    files: pd.DataFrame    # row accounting per file
+    findings: pd.DataFrame
+
+
+def _parse_job(args: tuple[Path, dt.date, str | None]) -> FileParse:
+    return parse_export(*args)
+
+
+def _map_jobs(jobs: list[tuple[Path, dt.date, str | None]], workers: int,
+              progress: Callable[[int, int], None] | None) -> list[FileParse]:
+    total = len(jobs)
+    if workers > 1 and total >= 2 * workers:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = []
+            for i, res in enumerate(pool.map(_parse_job, jobs, chunksize=4), 1):
+                results.append(res)
+                if progress:
+                    progress(i, total)
+            return results
+    results = []
+    for i, job in enumerate(jobs, 1):
+        results.append(_parse_job(job))
+        if progress:
+            progress(i, total)
+    return results
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def clean_week(
+    week_dir: Path,
+    registry: pd.DataFrame,
+    reporting_date: dt.date,
+    *,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> CleanWeek:
+    """Clean every export of a week folder against the registry (pure: writes nothing)."""
+    known = set(registry["org_id"])
+    findings: list[Finding] = []
+    jobs: list[tuple[Path, dt.date, str | None]] = []
+    for path in sorted(week_dir.iterdir(), key=lambda p: p.name):
+        name = path.name
+        if path.is_dir():
+            findings.append(Finding("skipped_file", "вложенная папка пропущена", name))
+        elif is_skipped_file(name):
+            findings.append(Finding("skipped_file", "служебный или скрытый файл пропущен", name))
+        elif path.suffix.lower() not in TABLE_SUFFIXES:
+            findings.append(Finding("unsupported_file",
+                                    "файл не является выгрузкой (.xlsx, .xls, .csv) и не учтён",
+                                    name))
+        else:
+            org_id = org_id_from_filename(name)
+            jobs.append((path, reporting_date, org_id if org_id in known else None))
+
+    parses = _map_jobs(jobs, workers, progress)
+
+    # De-duplicate across all files in name order; unknown files get a key of their own.
+    rows = pd.concat(
+        [p.rows.assign(org_key=p.org_id or f"?{p.file}") for p in parses if p.rows is not None],
+        ignore_index=True,
+    ) if any(p.rows is not None for p in parses) else pd.DataFrame(
+        columns=[*PERSON_COLUMNS, "org_key"])
+    dup = rows.duplicated(["org_key", "person_key"], keep="first")
+    first_row = rows[~dup].set_index(["org_key", "person_key"])[["file", "row"]]
+    for rec in rows[dup].itertuples(index=False):
+        orig = first_row.loc[(rec.org_key, rec.person_key)]
+        where = (f"строке {orig['row']}" if orig["file"] == rec.file
+                 else f"файле «{orig['file']}», строка {orig['row']}")
+        findings.append(Finding("duplicate",
+                                f"повтор сотрудника за отчётную дату (первая запись — в {where}); "
+                                "учтён один раз", rec.file, int(rec.row), rec.org_id))
+    dup_per_file = rows[dup].groupby("file").size()
+    unique_rows = rows[~dup]
+
+    file_records = []
+    for p in parses:
+        findings.extend(p.findings)
+        n_dup = int(dup_per_file.get(p.file, 0))
+        n_used = (0 if p.rows is None else len(p.rows)) - n_dup
+        status = p.status
+        if p.org_id is None:
+            status = "unknown_org"
+            on_date = n_used + n_dup
+            findings.append(Finding(
+                "unknown_org",
+                f"ID в имени файла не найден в реестре: не учтено {rows_phrase(p.rows_read)} "
+                f"(из них за отчётную дату: {on_date})", p.file))
+        elif status == "no_data_for_date":
+            findings.append(Finding(
+                "no_data_for_date",
+                f"нет строк за {reporting_date:%d.%m.%Y} (прочитано: {rows_phrase(p.rows_read)}); "
+                "организация считается без выгрузки", p.file, org_id=p.org_id))
+        file_records.append({
+            "file": p.file, "org_id": p.org_id, "status": status, "rows_read": p.rows_read,
+            "rows_used": n_used, "rows_other_dates": p.rows_other_dates,
+            "rows_duplicate": n_dup, "rows_rejected": p.rows_rejected,
+        })
+    files = pd.DataFrame.from_records(file_records, columns=list(FILE_COLUMNS)).astype(FILE_COLUMNS)
+
+    persons = (
+        unique_rows[unique_rows["org_key"].isin(known)]
+        .drop(columns="org_key")
+        .sort_values(["org_id", "file", "row"], kind="stable")
+        .reset_index(drop=True)
+    )
+    persons = persons[list(PERSON_COLUMNS)].astype(PERSON_COLUMNS)
+
+    orgs = _org_status(registry, files, persons, findings, reporting_date)
+    return CleanWeek(reporting_date, persons, orgs, files, findings_frame(findings))
+
+
+def _org_status(registry: pd.DataFrame, files: pd.DataFrame, persons: pd.DataFrame,
+                findings: list[Finding], reporting_date: dt.date) -> pd.DataFrame:
+    known_files = files[files["org_id"].notna()]
+    n_files = known_files.groupby("org_id").size()
+    n_usable = known_files[known_files["status"] == "used"].groupby("org_id").size()
+    n_unreadable = known_files[known_files["status"] == "unreadable"].groupby("org_id").size()
+    registered = persons.groupby("org_id").size()
+
+    def status(org_id: str) -> str:
+        if n_usable.get(org_id, 0):
+            return "reported"
+        if n_unreadable.get(org_id, 0) and n_unreadable.get(org_id, 0) == n_files.get(org_id, 0):
+            return "unreadable"
+        if n_files.get(org_id, 0):
+            return "no_data_for_date"
+        return "missing_export"
+
+    orgs = registry.assign(
+        files=registry["org_id"].map(n_files).fillna(0).astype("int64"),
+        status=registry["org_id"].map(status).astype("string"),
+        registered=registry["org_id"].map(registered).fillna(0).astype("int64"),
+    )
+    for rec in orgs.itertuples(index=False):
+        if rec.status == "missing_export":
+            findings.append(Finding(
+                "missing_export",
+                f"нет файла выгрузки за неделю {reporting_date:%d.%m.%Y}: «{rec.org_name}» "
+                f"({rec.mo}, {rec.org_type})", "", org_id=rec.org_id))
+        if rec.files > 1:
+            names = ", ".join(f"«{f}»" for f in known_files.loc[
+                known_files["org_id"] == rec.org_id, "file"])
+            findings.append(Finding(
+                "multiple_exports",
+                f"у организации {rec.org_id} несколько файлов ({names}): "
+                "повторы сотрудников учтены один раз", "", org_id=rec.org_id))
+    return orgs
+
+
+def check_accounting(files: pd.DataFrame) -> pd.DataFrame:
+    """Files whose row accounting does not add up (empty when all is well)."""
+    total = (files["rows_used"] + files["rows_other_dates"] + files["rows_duplicate"]
+             + files["rows_rejected"])
+    return files[total != files["rows_read"]]

@@ -1,0 +1,171 @@
+"""Per-municipality metrics: % registered, % active, coverage, ranking.
+
+All ratios are computed on integers: rounding is half-up to one decimal on the *exact*
+ratio and ranking compares exact fractions, so no binary floating-point artefact can
+move a municipality across a rounding or ranking boundary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import pandas as pd
+
+from . import municipalities
+from .findings import Finding
+from .registry import ORG_TYPES
+
+TOTAL = "total"
+
+METRIC_COLUMNS = {
+    "org_type": "string",
+    "mo": "string",
+    "staff_total": "int64",
+    "registered": "int64",
+    "active": "int64",
+    "pct_registered": "Float64",
+    "pct_active": "Float64",
+    "orgs_expected": "int64",
+    "orgs_reported": "int64",
+    "rank_registered": "Int64",
+    "rank_active": "Int64",
+    "register_exceeded": "bool",
+    "coverage_complete": "bool",
+}
+
+
+@dataclass(frozen=True)
+class ActiveRule:
+    """Who counts as active: ``any`` (messages + calls ≥ 1) or ``quota`` (M and C)."""
+
+    kind: str = "any"
+    min_messages: int = 10
+    min_calls: int = 1
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("any", "quota"):
+            raise ValueError("правило активности должно быть any или quota, "
+                             f"получено {self.kind!r}")
+        if self.min_messages < 0 or self.min_calls < 0:
+            raise ValueError("пороги правила quota должны быть ≥ 0")
+
+    def describe(self) -> str:
+        if self.kind == "any":
+            return "активен, если за 7 дней есть хотя бы одно сообщение или звонок"
+        return (f"активен, если за 7 дней не меньше {self.min_messages} сообщений "
+                f"и не меньше {self.min_calls} звонков")
+
+    def mask(self, persons: pd.DataFrame) -> pd.Series:
+        messages = persons["messages_7d"].astype("int64")
+        calls = persons["calls_7d"].astype("int64")
+        if self.kind == "any":
+            return (messages + calls) >= 1
+        return (messages >= self.min_messages) & (calls >= self.min_calls)
+
+
+def pct(numerator: int, denominator: int) -> float | None:
+    """``numerator / denominator × 100`` rounded half-up to one decimal; None if 0/0-like."""
+    if denominator == 0:
+        return None
+    if numerator < 0 or denominator < 0:
+        raise ValueError("counts must be non-negative")
+    tenths, remainder = divmod(numerator * 1000, denominator)
+    if 2 * remainder >= denominator:
+        tenths += 1
+    return tenths / 10
+
+
+def exact_ratio(numerator: int, denominator: int) -> Fraction | None:
+    return None if denominator == 0 else Fraction(numerator, denominator)
+
+
+def org_activity(orgs: pd.DataFrame, persons: pd.DataFrame, rule: ActiveRule) -> pd.DataFrame:
+    """``orgs`` (from cleaning) with an ``active`` column under the given rule."""
+    active = persons.loc[rule.mask(persons), "org_id"].value_counts()
+    return orgs.assign(active=orgs["org_id"].map(active).fillna(0).astype("int64"))
+
+
+def _rank(frame: pd.DataFrame, num: str, den: str) -> pd.Series:
+    """1-based rank by exact ratio descending, ties in canonical order; NA if den is 0."""
+    keyed = [
+        (exact_ratio(int(n), int(d)), int(o), i)
+        for i, n, d, o in zip(frame.index, frame[num], frame[den], frame["mo_order"], strict=True)
+    ]
+    ranked = sorted((k for k in keyed if k[0] is not None), key=lambda k: (-k[0], k[1]))
+    ranks = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    for position, (_, _, i) in enumerate(ranked, 1):
+        ranks[i] = position
+    return ranks
+
+
+def mo_metrics(orgs: pd.DataFrame) -> pd.DataFrame:
+    """One row per (org_type, МО) for all 27 МО, plus a pooled ``total`` row per type.
+
+    ``orgs`` needs ``org_type, mo, staff_total, registered, active, status``.
+    """
+    names = municipalities.canonical_names()
+    order = municipalities.order_of()
+    types = [t for t in ORG_TYPES if t in set(orgs["org_type"])]
+    grid = pd.MultiIndex.from_product([types, names], names=["org_type", "mo"])
+    sums = (
+        orgs.assign(reported=(orgs["status"] == "reported").astype("int64"), expected=1)
+        .groupby(["org_type", "mo"], observed=True)[
+            ["staff_total", "registered", "active", "expected", "reported"]]
+        .sum()
+        .reindex(grid, fill_value=0)
+        .rename(columns={"expected": "orgs_expected", "reported": "orgs_reported"})
+        .reset_index()
+    )
+    sums["mo_order"] = sums["mo"].map(order).astype("int64")
+    blocks = []
+    for org_type in types:
+        block = sums[sums["org_type"] == org_type].copy()
+        block["rank_registered"] = _rank(block, "registered", "staff_total")
+        block["rank_active"] = _rank(block, "active", "registered")
+        total = block[["staff_total", "registered", "active", "orgs_expected",
+                       "orgs_reported"]].sum().to_dict()
+        total_row = pd.DataFrame([{"org_type": org_type, "mo": TOTAL, "mo_order": 99, **total}])
+        blocks.append(pd.concat([block, total_row], ignore_index=True))
+    out = pd.concat(blocks, ignore_index=True) if blocks else sums.iloc[0:0]
+    out["pct_registered"] = [pct(r, s) for r, s in zip(out["registered"], out["staff_total"],
+                                                        strict=True)]
+    out["pct_active"] = [pct(a, r) for a, r in zip(out["active"], out["registered"], strict=True)]
+    out["register_exceeded"] = out["registered"] > out["staff_total"]
+    out["coverage_complete"] = out["orgs_reported"] == out["orgs_expected"]
+    for col in ("rank_registered", "rank_active"):
+        if col not in out:
+            out[col] = pd.NA
+    return out[list(METRIC_COLUMNS)].astype(METRIC_COLUMNS).reset_index(drop=True)
+
+
+def ranked(metrics: pd.DataFrame, org_type: str, by: str) -> pd.DataFrame:
+    """Rows of one type ranked by ``registered`` or ``active`` (NA ranks last, canonical)."""
+    rank_col = f"rank_{by}"
+    block = metrics[(metrics["org_type"] == org_type) & (metrics["mo"] != TOTAL)]
+    order = municipalities.order_of()
+    return (
+        block.assign(_na=block[rank_col].isna(), _ord=block["mo"].map(order))
+        .sort_values(["_na", rank_col, "_ord"], kind="stable")
+        .drop(columns=["_na", "_ord"])
+        .reset_index(drop=True)
+    )
+
+
+def total_row(metrics: pd.DataFrame, org_type: str) -> pd.Series:
+    rows = metrics[(metrics["org_type"] == org_type) & (metrics["mo"] == TOTAL)]
+    return rows.iloc[0]
+
+
+def anomaly_findings(orgs: pd.DataFrame) -> list[Finding]:
+    """Organisations with more registered persons than staff on the register."""
+    over = orgs[orgs["registered"] > orgs["staff_total"]]
+    return [
+        Finding(
+            "register_exceeded",
+            f"«{rec.org_name}» ({rec.mo}, {rec.org_type}): зарегистрировано {rec.registered}, "
+            f"а в реестре {rec.staff_total} педагогов — обновите численность в реестре",
+            "", org_id=rec.org_id,
+        )
+        for rec in over.itertuples(index=False)
+    ]
