@@ -64,7 +64,8 @@ def sort_findings(frame: pd.DataFrame) -> pd.DataFrame:
     level_rank = {str(Level.ERROR): 0, str(Level.WARNING): 1, str(Level.INFO): 2}
     return (
         frame.assign(_lvl=frame["level"].map(level_rank))
-        .sort_values(["_lvl", "code", "file", "row"], kind="stable", na_position="first")
+        .sort_values([c for c in ["_lvl", "code", "file", "row", "message"] if c in frame.columns
+                      or c == "_lvl"], kind="stable", na_position="first")
         .drop(columns="_lvl")
         .reset_index(drop=True)
     )

@@ -1,0 +1,111 @@
+"""Reading and writing the processed week (Parquet) and the machine-readable CSV outputs.
+
+Processed tables hold names of people (personal data): files are created readable by the
+owner only. CSV outputs in ``reports/`` hold no names and neutralise formula-like text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+TABLES = ("persons", "orgs", "files", "findings")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_formula(text: str) -> str:
+    """OWASP CSV-injection guidance: text starting with = + - @ tab CR gets a leading '."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def make_private_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    os.chmod(path, PRIVATE_DIR)
+    return path
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
+    """Deterministic Parquet (no index, fixed metadata), readable by the owner only."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp, compression="zstd", use_dictionary=True, write_statistics=True)
+    os.chmod(tmp, PRIVATE_FILE)
+    os.replace(tmp, path)
+    return path
+
+
+def read_parquet(path: Path) -> pd.DataFrame:
+    return pq.read_table(path).to_pandas()
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """UTF-8, comma-separated, ``\\n`` line ends, formula-like text neutralised."""
+    safe = frame.copy()
+    for col in safe.columns:
+        if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
+            safe[col] = safe[col].map(lambda v: neutralize_formula(v) if isinstance(v, str) else v)
+    tmp = path.with_name(path.name + ".tmp")
+    safe.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n", float_format="%.1f")
+    os.replace(tmp, path)
+    return path
+
+
+def write_tables(directory: Path, tables: dict[str, pd.DataFrame]) -> None:
+    make_private_dir(directory)
+    for name, frame in tables.items():
+        write_parquet(frame, directory / f"{name}.parquet")
+
+
+@dataclass
+class ProcessedWeek:
+    """The processed tables of one week, as the notebooks and analysts use them."""
+
+    week: str
+    persons: pd.DataFrame
+    orgs: pd.DataFrame
+    files: pd.DataFrame
+    findings: pd.DataFrame
+    metrics: pd.DataFrame | None = None
+    org_metrics: pd.DataFrame | None = None
+
+
+def load_tables(directory: Path) -> ProcessedWeek:
+    if not directory.is_dir():
+        raise FileNotFoundError(f"нет обработанных данных недели: {directory}")
+    frames = {name: read_parquet(directory / f"{name}.parquet") for name in TABLES}
+    extra = {
+        name: read_parquet(directory / f"{name}.parquet")
+        for name in ("metrics", "org_metrics")
+        if (directory / f"{name}.parquet").is_file()
+    }
+    return ProcessedWeek(week=directory.name, **frames, **extra)
+
+
+def fingerprint(files: Iterable[Path]) -> dict[str, str]:
+    """sha256 of each input file, keyed by its name: what a report was built from."""
+    out = {}
+    for path in sorted(files, key=lambda p: p.name):
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        out[path.name] = digest.hexdigest()
+    return out
+
+
+def write_json(data: object, path: Path) -> Path:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                   encoding="utf-8")
+    os.replace(tmp, path)
+    return path
