@@ -33,11 +33,13 @@ _ARGPARSE_RU = [
 
 class RussianFormatter(argparse.ArgumentDefaultsHelpFormatter):
     def add_usage(self, usage, actions, groups, prefix=None):
-        super().add_usage(usage, actions, groups, prefix="Использование: ")
+        super().add_usage(usage, actions, groups,
+                          prefix="Использование: " if prefix is None else prefix)
 
     def _get_help_string(self, action):
         text = action.help or ""
-        if "%(default)" in text or action.default in (None, False, argparse.SUPPRESS):
+        if "%(default)" in text or any(action.default is v for v in (None, False,
+                                                                      argparse.SUPPRESS)):
             return text
         if action.option_strings or action.nargs in ("?", "*"):
             return text + " (по умолчанию: %(default)s)"
@@ -85,6 +87,9 @@ def build_parser() -> Parser:
     )
     run.add_argument("week", metavar="НЕДЕЛЯ", nargs="?",
                      help=f"отчётная дата ГГГГ-ММ-ДД, имя папки в data/raw (пример: {SAMPLE_WEEK})")
+    run.add_argument("--pending", action="store_true",
+                     help="обработать все недели без актуального отчёта (новые, с изменёнными "
+                          "файлами, с ошибкой), от старых к новым")
     _add_dirs(run)
     run.add_argument("--strict", action="store_true",
                      help="код выхода 2, если есть замечания уровня error")
@@ -97,7 +102,47 @@ def build_parser() -> Parser:
                      help="порог звонков за 7 дней для правила quota")
     run.add_argument("--workers", type=int, default=0, metavar="N",
                      help="процессов для чтения файлов (0 — по числу ядер)")
+    status = sub.add_parser(
+        "status", help="показать недели, их состояние и число замечаний",
+        description="Список недель из data/raw: опубликована ли неделя, изменились ли входные "
+                    "файлы после публикации, сколько замечаний в отчёте.",
+    )
+    _add_dirs(status)
+    lab = sub.add_parser(
+        "lab", help="запустить JupyterLab с ноутбуками проекта",
+        description="Запускает JupyterLab из окружения проекта (.venv) в папке notebooks/.",
+    )
+    lab.add_argument("--port", type=int, default=8888, help="порт JupyterLab")
+    lab.add_argument("--no-browser", action="store_true", help="не открывать браузер")
     return parser
+
+
+class Console:
+    """Step lines always; progress in place on a terminal, only its last line elsewhere."""
+
+    _PROGRESS = re.compile(r"(\d+) из (\d+)")
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self._open = False
+
+    def line(self, message: str) -> None:
+        if self._open:
+            self.stream.write("\n")
+            self._open = False
+        self.stream.write(message + "\n")
+        self.stream.flush()
+
+    def progress(self, message: str) -> None:
+        if self.tty:
+            self.stream.write("\r" + message + "\x1b[K")
+            self.stream.flush()
+            self._open = True
+            return
+        match = self._PROGRESS.search(message)
+        if match is None or match.group(1) == match.group(2):
+            self.line(message)
 
 
 def _say(message: str) -> None:
@@ -109,27 +154,87 @@ def _fail(message: str) -> int:
     return EXIT_FAILED
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from .pipeline import RunOptions, StepFailed, UserError, run_week
+def _counts_text(counts: dict[str, int]) -> str:
+    return (f"ошибок: {counts.get('error', 0)}, предупреждений: {counts.get('warning', 0)}, "
+            f"сведений: {counts.get('info', 0)}")
 
-    if not args.week:
-        return _fail("укажите неделю (ГГГГ-ММ-ДД). Справка: sferum run --help")
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .pipeline import RunLock, RunOptions, StepFailed, UserError, pending_weeks, run_week
+
+    if bool(args.week) == bool(args.pending):
+        return _fail("укажите неделю (ГГГГ-ММ-ДД) или --pending, но не то и другое вместе. "
+                     "Справка: sferum run --help")
     paths = Paths.from_dirs(args.data_dir, args.reports_dir)
+    console = Console()
+    user_errors = (UserError, WeekError, RegistryError, StepFailed, ValueError)
     try:
         rule = ActiveRule(args.active_rule, args.quota_messages, args.quota_calls)
         options = RunOptions(rule=rule, workers=args.workers)
-        result = run_week(args.week, paths, options, notify=_say)
-    except (UserError, WeekError, RegistryError, StepFailed, ValueError) as exc:
+        with RunLock(paths):
+            weeks = pending_weeks(paths) if args.pending else [args.week]
+            if args.pending and not weeks:
+                print("Все недели уже опубликованы, обрабатывать нечего.")
+                return EXIT_OK
+            results, failed = [], []
+            for week in weeks:
+                try:
+                    result = run_week(week, paths, options, notify=console.line,
+                                      progress=console.progress)
+                except user_errors as exc:
+                    if not args.pending:
+                        raise
+                    console.line(f"sferum: ошибка: {week}: {exc}")
+                    failed.append(week)
+                    continue
+                results.append(result)
+                print(f"Неделя {result.week} опубликована: {result.report_dir} "
+                      f"({_counts_text(result.counts)})", flush=True)
+    except user_errors as exc:
         return _fail(str(exc))
-    counts = result.counts
-    print(f"Неделя {result.week} опубликована: {result.report_dir} "
-          f"(ошибок: {counts.get('error', 0)}, предупреждений: {counts.get('warning', 0)}, "
-          f"сведений: {counts.get('info', 0)})")
-    if args.strict and result.errors:
-        _say(f"sferum: --strict: есть замечания уровня error ({result.errors}), "
-             f"см. {result.report_dir / 'quality.csv'}")
+    if failed:
+        return _fail(f"не удалось обработать недель: {len(failed)} ({', '.join(failed)}); "
+                     f"подробности — в reports/failed/<неделя>/run.log")
+    errors = sum(r.errors for r in results)
+    if args.strict and errors:
+        _say(f"sferum: --strict: есть замечания уровня error ({errors}), "
+             f"см. quality.csv в папке отчёта")
         return EXIT_STRICT
     return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .pipeline import STATE_TITLES, all_status
+
+    paths = Paths.from_dirs(args.data_dir, args.reports_dir)
+    statuses = all_status(paths)
+    if not statuses:
+        print(f"В {paths.raw_dir} нет папок недель (ГГГГ-ММ-ДД).")
+        return EXIT_OK
+    print(f"{'Неделя':<12}{'Состояние':<28}{'Ошибок':>8}{'Предупр.':>10}{'Сведений':>10}  "
+          "Опубликована (UTC)")
+    for s in statuses:
+        c = s.counts
+        print(f"{s.week:<12}{STATE_TITLES[s.state]:<28}{c.get('error', 0):>8}"
+              f"{c.get('warning', 0):>10}{c.get('info', 0):>10}  {s.published_at}")
+    pending = sum(s.pending for s in statuses)
+    print(f"Недель: {len(statuses)}, требуют обработки: {pending}"
+          + (" (sferum run --pending)" if pending else ""))
+    return EXIT_OK
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    import os
+
+    from .config import NOTEBOOKS_DIR
+
+    argv = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={NOTEBOOKS_DIR}",
+            f"--port={args.port}"]
+    if args.no_browser:
+        argv.append("--no-browser")
+    _say(f"sferum: запуск JupyterLab в {NOTEBOOKS_DIR} (ядро Python 3 из {sys.prefix})")
+    os.execv(sys.executable, argv)
+    return EXIT_OK  # pragma: no cover
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -138,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_FAILED
-    handlers = {"run": cmd_run}
+    handlers = {"run": cmd_run, "status": cmd_status, "lab": cmd_lab}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

@@ -11,6 +11,7 @@ Layout (Cookiecutter Data Science style)::
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +22,10 @@ NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
 PACKAGE_DATA_DIR = PACKAGE_DIR / "data"
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 
-DEFAULT_DATA_DIR = PROJECT_DIR / "data"
-DEFAULT_REPORTS_DIR = PROJECT_DIR / "reports"
+#: Overridable for a server or a test: SFERUM_DATA_DIR / SFERUM_REPORTS_DIR.
+DEFAULT_DATA_DIR = Path(os.environ.get("SFERUM_DATA_DIR") or PROJECT_DIR / "data").resolve()
+DEFAULT_REPORTS_DIR = Path(
+    os.environ.get("SFERUM_REPORTS_DIR") or PROJECT_DIR / "reports").resolve()
 
 #: The sample week shipped with the repository (synthetic data).
 SAMPLE_WEEK = "2024-01-29"

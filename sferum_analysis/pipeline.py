@@ -9,14 +9,14 @@ half-written week in place of a good one. ``data/raw`` is only read.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
 
 from . import __version__
 from .config import NOTEBOOKS_DIR, Paths, parse_week
@@ -66,15 +66,9 @@ class RunResult:
 Notify = Callable[[str], None]
 
 
-def input_files(paths: Paths, week: str) -> list[Path]:
-    """The raw files a week's report is built from: the week folder and the registry."""
-    files = [p for p in paths.raw_week(week).iterdir() if p.is_file()]
-    registry = paths.registry_file()
-    return files + ([registry] if registry else [])
-
-
 def inputs_fingerprint(paths: Paths, week: str) -> dict[str, str]:
-    fp = fingerprint(p for p in input_files(paths, week) if p.parent.name == week)
+    """sha256 of every file a week's report is built from: the week folder and the registry."""
+    fp = fingerprint(p for p in paths.raw_week(week).iterdir() if p.is_file())
     registry = paths.registry_file()
     if registry:
         fp.update({f"registry/{k}": v for k, v in fingerprint([registry]).items()})
@@ -92,7 +86,26 @@ def _kernel_manager_class():
     return IPCKernelManager
 
 
-def _execute(notebook: str, out: Path, parameters: dict, step: str) -> None:
+class _StreamToNotify:
+    """File-like sink for a kernel's stderr: each complete line goes to ``notify``."""
+
+    def __init__(self, notify: Notify):
+        self.notify, self.buffer = notify, ""
+
+    def write(self, text: str) -> int:
+        self.buffer += text
+        *lines, self.buffer = self.buffer.split("\n")
+        for line in lines:
+            if line.strip():
+                self.notify(line.rstrip())
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def _execute(notebook: str, out: Path, parameters: dict, step: str,
+             progress: Notify | None = None) -> None:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -102,6 +115,7 @@ def _execute(notebook: str, out: Path, parameters: dict, step: str) -> None:
             str(NOTEBOOKS_DIR / notebook), str(out), parameters=parameters,
             kernel_name="python3", cwd=str(NOTEBOOKS_DIR), progress_bar=False,
             log_output=False, report_mode=False, kernel_manager_class=_kernel_manager_class(),
+            stderr_file=_StreamToNotify(progress) if progress else None,
         )
     except PapermillExecutionError as exc:
         reason = f"{exc.ename}: {exc.evalue}".strip()
@@ -132,9 +146,49 @@ def recover(paths: Paths, week: str) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
+class RunLock:
+    """One run per data directory at a time (a lock file next to raw/ and processed/)."""
+
+    def __init__(self, paths: Paths):
+        from filelock import FileLock
+
+        paths.data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = paths.data_dir / ".sferum.lock"
+        self._lock = FileLock(str(self.path), timeout=0)
+
+    def __enter__(self) -> RunLock:
+        from filelock import Timeout
+
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise UserError(f"папку данных {self.path.parent} уже обрабатывает другой запуск "
+                            f"(блокировка {self.path}); дождитесь его окончания") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+def _file_logger(path: Path) -> tuple[logging.Logger, logging.Handler]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s",
+                                           "%Y-%m-%d %H:%M:%S"))
+    logger = logging.getLogger(f"sferum.run.{os.getpid()}.{path.parent.name}")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    logger.addHandler(handler)
+    return logger, handler
+
+
 def run_week(week: str, paths: Paths, options: RunOptions | None = None,
-             notify: Notify = lambda msg: None) -> RunResult:
-    """Process and publish one reporting week. Raises UserError or StepFailed."""
+             notify: Notify = lambda msg: None, progress: Notify | None = None) -> RunResult:
+    """Process and publish one reporting week. Raises UserError or StepFailed.
+
+    ``notify`` receives one line per step (for the terminal and ``run.log``), ``progress``
+    the notebooks' progress lines (files read).
+    """
     options = options or RunOptions()
     parse_week(week)
     week_dir(paths, week)
@@ -149,17 +203,29 @@ def run_week(week: str, paths: Paths, options: RunOptions | None = None,
     for stage in (processed_stage, report_stage):
         shutil.rmtree(stage, ignore_errors=True)
     notebooks_out = report_stage / "notebooks"
+    logger, handler = _file_logger(report_stage / "run.log")
+
+    def say(message: str) -> None:
+        logger.info(message)
+        notify(f"{week}: {message}")
+
+    def step(title: str, notebook: str, parameters: dict) -> None:
+        started = time.monotonic()
+        say(f"{title}…")
+        _execute(notebook, notebooks_out / notebook, parameters, title,
+                 progress=lambda line: (logger.info(line), (progress or notify)(f"{week}: {line}")))
+        say(f"{title}: готово за {time.monotonic() - started:.1f} с")
+
     common = {"week": week, "data_dir": str(paths.data_dir),
               "processed_dir": str(processed_stage)}
     try:
-        notify(f"{week}: очистка выгрузок")
-        _execute(CLEAN_NOTEBOOK, notebooks_out / CLEAN_NOTEBOOK,
-                 {**common, "workers": options.workers}, "очистка выгрузок")
-        notify(f"{week}: расчёт показателей")
-        _execute(METRICS_NOTEBOOK, notebooks_out / METRICS_NOTEBOOK,
-                 {**common, "report_dir": str(report_stage), "active_rule": options.rule.kind,
-                  "quota_messages": options.rule.min_messages,
-                  "quota_calls": options.rule.min_calls}, "расчёт показателей")
+        say(f"запуск (sferum-analysis {__version__}, правило активности: "
+            f"{options.rule.describe()})")
+        step("очистка выгрузок", CLEAN_NOTEBOOK, {**common, "workers": options.workers})
+        step("расчёт показателей", METRICS_NOTEBOOK,
+             {**common, "report_dir": str(report_stage), "active_rule": options.rule.kind,
+              "quota_messages": options.rule.min_messages,
+              "quota_calls": options.rule.min_calls})
         findings = read_parquet(processed_stage / "findings.parquet")
         counts = {str(k): int(v) for k, v in findings["level"].value_counts().items()}
         write_json({
@@ -170,32 +236,75 @@ def run_week(week: str, paths: Paths, options: RunOptions | None = None,
             "findings": counts,
             "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }, report_stage / MANIFEST)
+        say("замечания: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
     except StepFailed as exc:
+        logger.error(str(exc))
         failed = paths.reports_dir / "failed" / week
         shutil.rmtree(failed, ignore_errors=True)
         failed.parent.mkdir(parents=True, exist_ok=True)
-        if notebooks_out.is_dir():
-            shutil.move(str(notebooks_out), str(failed))
-            exc.notebook = failed / exc.notebook.name
+        handler.close()
+        shutil.move(str(report_stage), str(failed))
+        exc.notebook = failed / "notebooks" / exc.notebook.name
         shutil.rmtree(processed_stage, ignore_errors=True)
-        shutil.rmtree(report_stage, ignore_errors=True)
         raise
     except BaseException:
         shutil.rmtree(processed_stage, ignore_errors=True)
         shutil.rmtree(report_stage, ignore_errors=True)
         raise
+    finally:
+        handler.close()
+        logger.removeHandler(handler)
     _swap_in(processed_stage, paths.processed_week(week))
     _swap_in(report_stage, paths.report_week(week))
     shutil.rmtree(paths.reports_dir / "failed" / week, ignore_errors=True)
     return RunResult(week, paths.report_week(week), counts)
 
 
-def findings_counts(report_dir: Path) -> dict[str, int]:
-    quality = report_dir / "quality.csv"
-    if not quality.is_file():
-        return {}
-    frame = pd.read_csv(quality, dtype=str, keep_default_na=False)
-    return {str(k): int(v) for k, v in frame["level"].value_counts().items()}
+# ---------------------------------------------------------------------------------------
+# Weeks and their state (for `sferum status` and `sferum run --pending`)
+# ---------------------------------------------------------------------------------------
+
+STATE_TITLES = {
+    "published": "опубликована",
+    "new": "не обработана",
+    "changed": "входные файлы изменились",
+    "failed": "последний запуск с ошибкой",
+}
 
 
-__all__ = ["RunOptions", "RunResult", "StepFailed", "UserError", "recover", "run_week"]
+@dataclass
+class WeekStatus:
+    week: str
+    state: str
+    counts: dict[str, int]
+    published_at: str = ""
+
+    @property
+    def pending(self) -> bool:
+        return self.state != "published"
+
+
+def week_status(paths: Paths, week: str) -> WeekStatus:
+    manifest_path = paths.report_week(week) / MANIFEST
+    failed = (paths.reports_dir / "failed" / week).is_dir()
+    if not manifest_path.is_file():
+        return WeekStatus(week, "failed" if failed else "new", {})
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    counts = {str(k): int(v) for k, v in manifest.get("findings", {}).items()}
+    published_at = manifest.get("published_at", "")
+    if manifest.get("inputs") != inputs_fingerprint(paths, week):
+        return WeekStatus(week, "changed", counts, published_at)
+    return WeekStatus(week, "failed" if failed else "published", counts, published_at)
+
+
+def all_status(paths: Paths) -> list[WeekStatus]:
+    return [week_status(paths, week) for week in paths.weeks()]
+
+
+def pending_weeks(paths: Paths) -> list[str]:
+    """Weeks with no up-to-date report (new, changed inputs, or failed), oldest first."""
+    return [s.week for s in all_status(paths) if s.pending]
+
+
+__all__ = ["RunLock", "RunOptions", "RunResult", "StepFailed", "UserError", "WeekStatus",
+           "all_status", "pending_weeks", "recover", "run_week", "week_status"]

@@ -6,6 +6,8 @@ interactive exploration in JupyterLab.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -38,9 +40,16 @@ def week_dir(paths: Paths, week: str) -> Path:
     return path
 
 
+def print_progress(done: int, total: int) -> None:
+    """Progress of file reading on stderr, about every tenth of the files, one line each."""
+    step = max(1, total // 10)
+    if done == total or done % step == 0:
+        print(f"прочитано файлов: {done} из {total}", file=sys.stderr, flush=True)
+
+
 def clean_step(week: str, data_dir: str | Path | None = None,
                processed_dir: str | Path | None = None, workers: int = 0,
-               progress=None) -> CleanWeek:
+               progress: Callable[[int, int], None] | None = print_progress) -> CleanWeek:
     """Clean one week's exports and write the processed tables (Parquet)."""
     paths = Paths.from_dirs(data_dir)
     reporting_date = parse_week(week)
