@@ -1,0 +1,88 @@
+"""Notebooks are reviewable (no outputs, paired with percent scripts) and run top to bottom."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+from sferum_analysis.config import NOTEBOOKS_DIR, PROJECT_DIR
+
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+IDS = [p.name for p in NOTEBOOKS]
+
+
+def _cells(nb) -> list[tuple[str, str, tuple[str, ...]]]:
+    return [(c.cell_type, c.source.strip(), tuple(c.metadata.get("tags", ())))
+            for c in nb.cells]
+
+
+def test_there_are_notebooks():
+    names = {p.stem for p in NOTEBOOKS}
+    assert {"01_clean", "02_metrics"} <= names
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_is_stored_without_outputs(path: Path):
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    dirty = [i for i, c in enumerate(raw["cells"])
+             if c.get("outputs") or c.get("execution_count") is not None]
+    assert not dirty, f"{path.name}: cells with outputs {dirty}; clear them before committing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_is_paired_and_in_sync(path: Path):
+    script = path.with_suffix(".py")
+    assert script.is_file(), f"{path.name} has no paired percent script {script.name}"
+    nb = nbformat.read(path, as_version=4)
+    assert nb.metadata.get("jupytext", {}).get("formats") == "ipynb,py:percent"
+    from_script = jupytext.read(script)
+    assert _cells(from_script) == _cells(nb), (
+        f"{path.name} and {script.name} differ: run `jupytext --sync {script}`")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_parameters_cell_has_annotated_literals_with_help(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", ())]
+    assert len(tagged) == 1, f"{path.name}: exactly one cell tagged 'parameters'"
+    lines = [ln for ln in tagged[0].source.splitlines() if ln.strip()]
+    for line in lines:
+        node = ast.parse(line).body[0]
+        assert isinstance(node, ast.AnnAssign), line
+        assert isinstance(node.value, ast.Constant), f"not a literal: {line}"
+        assert "# help:" in line, f"no '# help:' comment: {line}"
+
+
+@pytest.mark.slow
+def test_every_notebook_runs_with_its_defaults(tmp_path):
+    """Execute every notebook in order with its default parameters on the sample data."""
+    import papermill as pm
+
+    from sferum_analysis.pipeline import _kernel_manager_class
+
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT_DIR / "data" / "raw", data / "raw")
+    env_before = dict(os.environ)
+    os.environ["SFERUM_DATA_DIR"] = str(data)
+    os.environ["SFERUM_REPORTS_DIR"] = str(tmp_path / "reports")
+    try:
+        for path in NOTEBOOKS:
+            out = tmp_path / "executed" / path.name
+            out.parent.mkdir(exist_ok=True)
+            pm.execute_notebook(str(path), str(out), cwd=str(NOTEBOOKS_DIR), progress_bar=False,
+                                kernel_manager_class=_kernel_manager_class())
+            executed = nbformat.read(out, as_version=4)
+            errors = [o for c in executed.cells for o in c.get("outputs", [])
+                      if o.get("output_type") == "error"]
+            assert not errors, f"{path.name}: {errors[:1]}"
+    finally:
+        os.environ.clear()
+        os.environ.update(env_before)
+    assert (tmp_path / "reports" / "2024-01-29" / "metrics_mo.csv").is_file()
