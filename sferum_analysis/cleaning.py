@@ -155,10 +155,16 @@ def _map_unique(values: pd.Series, func: Callable[[object], object]) -> pd.Serie
     return pd.Series([lookup(v) for v in values], index=values.index, dtype=object)
 
 
-def _cell_text(value: object) -> str:
+def _cell_value(value: object) -> str:
+    """A cell as trimmed text, in full (names, user types)."""
     if value is None or (isinstance(value, float) and value != value):
         return ""
-    return str(value).strip()[:60]
+    return str(value).strip()
+
+
+def _cell_text(value: object) -> str:
+    """A cell shortened for a quality message (never used for data)."""
+    return _cell_value(value)[:60]
 
 
 # ---------------------------------------------------------------------------------------
@@ -204,7 +210,7 @@ def parse_export(path: Path, reporting_date: dt.date, org_id: str | None) -> Fil
     dates = _map_unique(frame["date"], parse_date)
     messages = _map_unique(frame["messages_7d"], parse_count)
     calls = _map_unique(frame["calls_7d"], parse_count)
-    names = frame["full_name"].map(_cell_text)
+    names = frame["full_name"].map(_cell_value)
 
     bad_date = dates.isna()
     on_date = ~bad_date & (dates == reporting_date)
@@ -236,7 +242,7 @@ def parse_export(path: Path, reporting_date: dt.date, org_id: str | None) -> Fil
     rows = pd.DataFrame({
         "org_id": org_id or "",
         "full_name": names[used].map(lambda s: " ".join(s.split())),
-        "user_type": frame.loc[used, "user_type"].map(_cell_text),
+        "user_type": frame.loc[used, "user_type"].map(_cell_value),
         "link": frame.loc[used, "link"].map(parse_count),
         "messages_7d": messages[used],
         "calls_7d": calls[used],
