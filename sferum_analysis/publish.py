@@ -1,0 +1,523 @@
+"""Publishing one reporting week: self-contained HTML, A4 PDF and a formatted XLSX.
+
+* :func:`notebook_to_html` renders the executed report notebook with the project's
+  nbconvert template ``templates/sferum``: outputs only (no code, no prompts), no
+  scripts, no external resources, every image embedded, CSS inline.
+* :func:`html_to_pdf` prints that HTML to A4 with WeasyPrint (footer with the week and
+  page numbers comes from the ``@page`` rules of the template).
+* :func:`write_xlsx` writes the report tables, one formatted sheet each.
+* :func:`neutralize_formula` defuses text that a spreadsheet would run as a formula.
+
+Every function writes the exact ``out`` path it is given (parent directories are
+created) through a temporary file in the same directory and :func:`os.replace`, so a
+crash never leaves a half-written file behind. The same input gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import io
+import math
+import os
+import re
+import secrets
+import struct
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import numpy as np
+import pandas as pd
+
+from sferum_analysis.config import TEMPLATES_DIR
+
+__all__ = [
+    "FONT_STACK",
+    "PERCENT_FORMAT",
+    "REMOVE_CELL_TAGS",
+    "REMOVE_OUTPUT_TAGS",
+    "TEMPLATE_NAME",
+    "PublishError",
+    "html_to_pdf",
+    "neutralize_formula",
+    "notebook_to_html",
+    "write_xlsx",
+]
+
+#: nbconvert template directory under :data:`sferum_analysis.config.TEMPLATES_DIR`.
+TEMPLATE_NAME = "sferum"
+#: Cells with one of these tags are dropped from the published report.
+REMOVE_CELL_TAGS = frozenset({"parameters", "injected-parameters", "remove"})
+#: Cells with one of these tags keep nothing of their outputs in the report.
+REMOVE_OUTPUT_TAGS = frozenset({"remove-output"})
+#: Fonts of the report (DejaVu Sans has full Cyrillic and is installed system-wide).
+FONT_STACK = '"DejaVu Sans", "Liberation Sans", Arial, sans-serif'
+#: Excel number format of percentage columns (values are percents, e.g. 90.2).
+PERCENT_FORMAT = "0.0"
+
+# Output types the report may show, best first. JavaScript, widgets, Mermaid and PDF
+# outputs need scripts or plugins and are never rendered.
+_DISPLAY_PRIORITY = [
+    "text/html",
+    "text/markdown",
+    "image/svg+xml",
+    "image/png",
+    "image/jpeg",
+    "text/latex",
+    "text/plain",
+]
+
+# Fixed timestamps so that the same tables give the same XLSX bytes.
+_XLSX_TIMESTAMP = dt.datetime(2000, 1, 1)
+_ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
+
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+_SHEET_NAME_MAX = 31
+_SHEET_ILLEGAL_RE = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+
+# Text of a table cell that is a number: "90,2", "1 234", "-3.5", "12 %", or a dash.
+_NUMBER_TEXT_RE = re.compile(
+    r"[+\-\u2212\u2013]?\s?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,]\d+)?\s?%?"
+    r"|[\u2014\u2013-]"
+)
+# Elements that load something or run code: never allowed in the report.
+_FORBIDDEN_TAGS = frozenset({
+    "script", "link", "iframe", "frame", "frameset", "object", "embed", "applet",
+    "base", "audio", "video", "source", "track", "portal", "form",
+})
+_URL_ATTRIBUTES = ("src", "srcset", "href", "xlink:href", "poster", "data", "background",
+                   "action", "formaction", "lowsrc", "ping", "manifest", "longdesc")
+_CSS_URL_RE = re.compile(r"url\(\s*(['\"]?)\s*(?P<url>.*?)\1\s*\)|@import", re.IGNORECASE)
+
+
+class PublishError(ValueError):
+    """The report cannot be published as asked (message in Russian, for the operator)."""
+
+
+# --------------------------------------------------------------------------- files
+
+
+@contextlib.contextmanager
+def _atomic_output(out: Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``out``; move it onto ``out`` only on success."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{secrets.token_hex(6)}.tmp")
+    # os.open applies the umask, unlike tempfile (0600): the result is a normal file.
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    try:
+        yield tmp
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def _write_bytes_atomically(out: Path, data: bytes) -> Path:
+    with _atomic_output(out) as tmp:
+        tmp.write_bytes(data)
+    return Path(out)
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def notebook_to_html(executed_ipynb: Path, out_html: Path, *, title: str, week: str) -> Path:
+    """Render an executed report notebook to one self-contained HTML file.
+
+    Only outputs are shown (no code, no prompts, no stderr); cells tagged
+    ``parameters``, ``injected-parameters`` or ``remove`` are dropped, outputs of cells
+    tagged ``remove-output`` too. Table cells whose text is a number get the class
+    ``num`` (right-aligned). Raises :class:`PublishError` when the notebook has error
+    outputs or when the HTML would load anything (script, external or relative URL).
+    """
+    executed_ipynb = Path(executed_ipynb)
+    nb = nbformat.read(executed_ipynb, as_version=4)
+    _refuse_failed_cells(nb, executed_ipynb.name)
+    html = _render_html(nb, title=title, week=week, base_dir=executed_ipynb.parent)
+    return _write_bytes_atomically(Path(out_html), html.encode("utf-8"))
+
+
+def _refuse_failed_cells(nb: nbformat.NotebookNode, name: str) -> None:
+    errors = [
+        f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".strip()
+        for cell in nb.cells if cell.cell_type == "code"
+        for output in cell.get("outputs", []) if output.get("output_type") == "error"
+    ]
+    if errors:
+        raise PublishError(
+            f"ноутбук {name} выполнен с ошибками, отчёт не публикуется: " + "; ".join(errors)
+        )
+
+
+def _render_html(nb: nbformat.NotebookNode, *, title: str, week: str, base_dir: Path) -> str:
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    from traitlets.config import Config
+
+    config = Config({"NbConvertBase": {"display_data_priority": list(_DISPLAY_PRIORITY)}})
+    exporter = HTMLExporter(
+        config=config,
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_anchor_links=True,
+        embed_images=True,
+    )
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(
+            remove_cell_tags=set(REMOVE_CELL_TAGS),
+            remove_all_outputs_tags=set(REMOVE_OUTPUT_TAGS),
+        ),
+        enabled=True,
+    )
+    resources = {
+        "metadata": {"name": "report", "path": str(base_dir)},
+        "sferum": {
+            "title": title,
+            "footer_css": _css_string(f"Неделя {week} · стр. "),
+        },
+    }
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+
+    soup = BeautifulSoup(body, features="html.parser")
+    _mark_numeric_cells(soup)
+    _size_hidpi_images(soup)
+    problems = _loading_references(soup)
+    if problems:
+        raise PublishError(
+            "HTML-отчёт должен быть самодостаточным, а он ссылается на внешние ресурсы "
+            "или содержит скрипты: " + ", ".join(problems[:10])
+        )
+    return str(soup).strip() + "\n"
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a quoted CSS string; anything unusual is hex-escaped (6 digits)."""
+    safe = " -.,:·()/№_"
+    return '"' + "".join(
+        ch if ch.isalnum() or ch in safe else f"\\{ord(ch):06x}" for ch in text
+    ) + '"'
+
+
+def _mark_numeric_cells(soup: Any) -> None:
+    """Add class ``num`` to table cells (``td``, body ``th``) whose text is a number."""
+    for cell in soup.find_all(["td", "th"]):
+        if cell.name == "th" and cell.find_parent("thead") is not None:
+            continue
+        if _NUMBER_TEXT_RE.fullmatch(cell.get_text().strip()):
+            classes = list(cell.get("class") or [])
+            if "num" not in classes:
+                cell["class"] = [*classes, "num"]
+
+
+def _size_hidpi_images(soup: Any) -> None:
+    """Show PNGs rendered above 96 dpi at their physical size, keeping every pixel.
+
+    A chart saved at ``dpi=150`` is 1.5 times larger in pixels than at 96 dpi; its
+    ``pHYs`` chunk records the dpi, so the ``<img>`` gets ``width``/``height`` in CSS
+    pixels and the browser or WeasyPrint draws all pixels into that box (sharp).
+    Images with an explicit size (e.g. Jupyter "retina" output) are left alone.
+    """
+    prefix = "data:image/png;base64,"
+    for img in soup.find_all("img"):
+        src = str(img.get("src", ""))
+        if not src.startswith(prefix) or img.get("width") or img.get("height"):
+            continue
+        try:
+            size = _png_display_size(base64.b64decode(src[len(prefix):]))
+        except (ValueError, struct.error):
+            continue
+        if size is not None:
+            img["width"], img["height"] = str(size[0]), str(size[1])
+
+
+def _png_display_size(png: bytes) -> tuple[int, int] | None:
+    """Size in CSS pixels (96 per inch) of a PNG whose pHYs says more than 96 dpi."""
+    if not png.startswith(b"\x89PNG\r\n\x1a\n"):
+        return None
+    width, height = struct.unpack(">II", png[16:24])
+    position = 8
+    while position + 8 <= len(png):
+        length, kind = struct.unpack(">I4s", png[position:position + 8])
+        if kind == b"pHYs" and length == 9:
+            per_x, per_y, unit = struct.unpack(">IIB", png[position + 8:position + 17])
+            dpi_x, dpi_y = per_x * 0.0254, per_y * 0.0254
+            if unit == 1 and dpi_x > 96.5 and dpi_y > 96.5:
+                return round(width * 96 / dpi_x), round(height * 96 / dpi_y)
+            return None
+        if kind in (b"IDAT", b"IEND"):  # pHYs, when present, comes before the data
+            return None
+        position += 12 + length
+    return None
+
+
+def _is_embedded(url: str) -> bool:
+    url = url.strip().lower()
+    return url == "" or url.startswith(("data:", "#"))
+
+
+def _loading_references(soup: Any) -> list[str]:
+    """Everything in the HTML that would load a resource or run code."""
+    problems: list[str] = []
+    for tag in soup.find_all(True):
+        if tag.name in _FORBIDDEN_TAGS:
+            problems.append(f"<{tag.name}>")
+        if tag.name == "meta" and str(tag.get("http-equiv", "")).lower() == "refresh":
+            problems.append('<meta http-equiv="refresh">')
+        for attr in tag.attrs:
+            if attr.lower().startswith("on"):
+                problems.append(f"<{tag.name} {attr}>")
+        for attr in _URL_ATTRIBUTES:
+            value = tag.get(attr)
+            if value is None:
+                continue
+            value = " ".join(value) if isinstance(value, list) else str(value)
+            if tag.name == "a" and attr == "href":
+                # A hyperlink loads nothing by itself; only script URLs are refused.
+                if value.strip().lower().startswith("javascript:"):
+                    problems.append(f'<a href="{value[:60]}">')
+                continue
+            if not _is_embedded(value):
+                problems.append(f'<{tag.name} {attr}="{value[:60]}">')
+        css = [str(tag.get("style", ""))]
+        if tag.name == "style":
+            css.append(tag.get_text())
+        for text in css:
+            for match in _CSS_URL_RE.finditer(text):
+                url = match.group("url")
+                if url is None or not _is_embedded(url):
+                    problems.append(f"CSS {match.group(0)[:60]}")
+    return problems
+
+
+# --------------------------------------------------------------------------- PDF
+
+
+def html_to_pdf(html: Path, out_pdf: Path) -> Path:
+    """Print the published HTML to an A4 PDF with WeasyPrint.
+
+    Only ``data:`` URLs may be fetched (the HTML is self-contained), anything else
+    raises :class:`PublishError`. Images are embedded at their natural resolution.
+    The PDF carries no dates and a content-derived identifier, so the same HTML gives
+    the same bytes.
+    """
+    import weasyprint
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+    fetcher = URLFetcher(allowed_protocols=("data",), fail_on_errors=True)
+    document = weasyprint.HTML(filename=str(html), url_fetcher=fetcher, media_type="print")
+    try:
+        pdf = document.write_pdf(pdf_identifier=True)
+    except FatalURLFetchingError as exc:
+        raise PublishError(f"PDF не собран: {html} ссылается на внешний ресурс ({exc})") from exc
+    return _write_bytes_atomically(Path(out_pdf), pdf)
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+def neutralize_formula(text: str) -> str:
+    """Defuse text that a spreadsheet would evaluate as a formula (OWASP CSV injection).
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, tab, CR or LF gets a leading ``'``.
+    Non-string values are returned unchanged, so it can be mapped over a whole table
+    before writing CSV (``df.map(neutralize_formula)``).
+    """
+    if isinstance(text, str) and text.startswith(_FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def write_xlsx(
+    sheets: Mapping[str, pd.DataFrame],
+    out: Path,
+    *,
+    percent_columns: Iterable[str] = (),
+    title_rows: Mapping[str, str] | None = None,
+) -> Path:
+    """Write tables to an XLSX workbook, one formatted sheet per table, in order.
+
+    Sheet names are made valid for Excel (≤ 31 characters, no ``[]:*?/\\``, unique).
+    The header is bold on a fill, frozen, with an autofilter over the table; columns
+    are as wide as their content; columns named in ``percent_columns`` (any sheet)
+    get the number format ``0.0`` (values are percents such as 90.2, stored as
+    numbers). Missing values become empty cells; text is passed through
+    :func:`neutralize_formula`. ``title_rows`` maps a key of ``sheets`` to a title
+    line written above the header. The DataFrame index is not written
+    (``reset_index()`` first if it matters).
+    """
+    from openpyxl import Workbook
+    from openpyxl.writer.excel import ExcelWriter
+
+    if not sheets:
+        raise ValueError("нет ни одной таблицы для XLSX")
+    percent = {str(column) for column in percent_columns}
+    titles = dict(title_rows or {})
+    unknown_titles = sorted(set(titles) - set(sheets))
+    if unknown_titles:
+        raise ValueError(f"заголовки для несуществующих листов: {unknown_titles}")
+    all_columns = {_column_label(c) for df in sheets.values() for c in df.columns}
+    unknown_percent = sorted(percent - all_columns)
+    if unknown_percent:
+        raise ValueError(f"процентных столбцов нет ни в одной таблице: {unknown_percent}")
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for (key, frame), name in zip(sheets.items(), _sheet_names(sheets), strict=True):
+        _fill_sheet(workbook.create_sheet(name), frame, percent=percent,
+                    title=titles.get(key))
+
+    props = workbook.properties
+    props.creator = "sferum_analysis"
+    props.lastModifiedBy = None
+    props.created = props.modified = _XLSX_TIMESTAMP
+    buffer = io.BytesIO()
+    # ExcelWriter directly: openpyxl's save_workbook() would stamp "modified" with now.
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(workbook, archive).save()
+    return _write_bytes_atomically(Path(out), _normalize_zip(buffer.getvalue()))
+
+
+def _normalize_zip(data: bytes) -> bytes:
+    """Repack a zip with fixed member timestamps and permissions."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIMESTAMP)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = 0o644 << 16
+            dst.writestr(member, src.read(info.filename))
+    return out.getvalue()
+
+
+def _sheet_names(keys: Iterable[str]) -> list[str]:
+    """Valid, unique (case-insensitive) Excel sheet names for ``keys``, in order."""
+    names: list[str] = []
+    taken: set[str] = set()
+    for key in keys:
+        base = _SHEET_ILLEGAL_RE.sub("_", str(key)).strip().strip("'").strip() or "Лист"
+        if base.casefold() == "history":  # reserved by Excel
+            base += "_"
+        name = base[:_SHEET_NAME_MAX]
+        counter = 1
+        while name.casefold() in taken:
+            counter += 1
+            suffix = f" ({counter})"
+            name = base[: _SHEET_NAME_MAX - len(suffix)].rstrip() + suffix
+        taken.add(name.casefold())
+        names.append(name)
+    return names
+
+
+def _column_label(column: Any) -> str:
+    if isinstance(column, tuple):
+        return " / ".join(str(part) for part in column if str(part) != "")
+    return str(column)
+
+
+def _fill_sheet(ws: Any, frame: pd.DataFrame, *, percent: set[str], title: str | None) -> None:
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    header_font = Font(bold=True)
+    header_fill = PatternFill(fill_type="solid", start_color="FFDDE6F0", end_color="FFDDE6F0")
+    header_alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    thin = Side(style="thin", color="FF9AA5B1")
+    header_border = Border(left=thin, right=thin, top=thin, bottom=thin)
+
+    header_row = 1
+    if title is not None:
+        ws.cell(row=1, column=1, value=_excel_text(title)).font = Font(bold=True, size=13)
+        header_row = 2
+
+    labels = [_column_label(c) for c in frame.columns]
+    is_percent = [label in percent for label in labels]
+    widths = [min(len(label), 40) for label in labels]
+    for j, label in enumerate(labels, start=1):
+        cell = ws.cell(row=header_row, column=j, value=_excel_text(label))
+        cell.font = header_font
+        cell.fill = header_fill
+        cell.alignment = header_alignment
+        cell.border = header_border
+
+    for i, row in enumerate(frame.itertuples(index=False, name=None), start=header_row + 1):
+        for j, raw in enumerate(row, start=1):
+            value, number_format = _excel_value(raw)
+            if value is None:
+                continue
+            cell = ws.cell(row=i, column=j, value=value)
+            if is_percent[j - 1] and isinstance(value, int | float) \
+                    and not isinstance(value, bool):
+                number_format = PERCENT_FORMAT
+            if number_format:
+                cell.number_format = number_format
+            widths[j - 1] = max(widths[j - 1], _display_width(value, is_percent[j - 1]))
+
+    for j, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60)
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1).coordinate
+    if labels:
+        last = f"{get_column_letter(len(labels))}{header_row + len(frame)}"
+        ws.auto_filter.ref = f"A{header_row}:{last}"
+
+
+def _excel_text(text: str) -> str:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return neutralize_formula(ILLEGAL_CHARACTERS_RE.sub("", text))
+
+
+def _excel_value(value: Any) -> tuple[Any, str | None]:
+    """A cell value openpyxl can store (None = empty cell) and its number format."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None, None
+    if isinstance(value, str):
+        return _excel_text(value), None
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    elif isinstance(value, np.generic):
+        value = value.item()  # numpy scalar -> Python scalar
+    if isinstance(value, bool):
+        return value, None
+    if isinstance(value, int):
+        return value, None
+    if isinstance(value, float | Decimal):
+        return (float(value), None) if math.isfinite(value) else (None, None)
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        if pd.isna(value):
+            return None, None
+        stamp = pd.Timestamp(value)
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_convert(None)
+        return stamp.to_pydatetime(), "DD.MM.YYYY HH:MM"
+    if isinstance(value, dt.date):
+        return value, "DD.MM.YYYY"
+    if pd.api.types.is_scalar(value) and pd.isna(value):
+        return None, None
+    return _excel_text(str(value)), None
+
+
+def _display_width(value: Any, percent: bool) -> int:
+    if isinstance(value, float):
+        text = f"{value:.1f}" if percent else f"{value:,.2f}".rstrip("0").rstrip(".")
+    elif isinstance(value, dt.datetime):
+        text = "00.00.0000 00:00"
+    elif isinstance(value, dt.date):
+        text = "00.00.0000"
+    else:
+        text = str(value)
+    return max((len(line) for line in text.splitlines()), default=0)
