@@ -144,7 +144,7 @@ class Writers:
         return Writers.xlsx(path, rows, header=header, title_lines=title_lines)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def write() -> type[Writers]:
     return Writers
 
@@ -160,7 +160,7 @@ def tree_hashes(root: Path) -> dict[str, tuple[str, int]]:
     return out
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def hash_tree():
     return tree_hashes
 
@@ -188,7 +188,7 @@ def _run_cli(*args: str | Path, timeout: float = 600) -> CliResult:
     return CliResult(proc)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def run_cli():
     """``run_cli("run", "2024-01-29", "--data-dir", d, ...)`` -> CliResult (subprocess)."""
     return _run_cli
