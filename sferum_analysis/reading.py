@@ -3,12 +3,20 @@
 Everything here returns cells as they are (text, numbers, dates) with the row numbers a
 user sees in Excel or a text editor; interpreting the cells is the job of ``cleaning`` and
 ``registry``. Readers never write anything.
+
+CSV row numbers are line numbers as in a text editor: a line ends only at ``\r\n``, ``\r``
+or ``\n``; other Unicode separators (``U+2028``, vertical tab, form feed...) that may sit
+inside a pasted name stay inside the cell. A quoted cell spanning several lines (Excel's
+"Save as CSV" of a cell with Alt+Enter) is one record, numbered by its first line. When the
+quoting of a file is broken (an unclosed quote would swallow the rest of the file), the file
+is read one record per line instead, so a bad quote damages one row, never the others.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import io
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -91,6 +99,9 @@ def _sniff_delimiter(lines: Sequence[str]) -> str:
     return best
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
 def _csv_grid(path: Path) -> list[list[object]]:
     data = path.read_bytes()
     if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -99,11 +110,20 @@ def _csv_grid(path: Path) -> list[list[object]]:
         text = _decode_csv(data)
     except UnicodeDecodeError as exc:  # cp1251 decodes almost anything; utf-16 may not
         raise ReadError(f"не удалось определить кодировку CSV ({exc.reason})") from None
-    lines = text.splitlines()
+    lines = _LINE_END.split(text)
     sample = [ln for ln in lines[:HEADER_SEARCH_ROWS] if ln.strip()]
     delimiter = _sniff_delimiter(sample)
-    # One grid row per physical line keeps line numbers exact for the user.
-    return [next(csv.reader([ln], delimiter=delimiter), []) for ln in lines]
+    # One grid row per physical line keeps line numbers exact for the user: a record that
+    # spans several lines sits on its first line, followed by empty rows.
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        grid: list[list[object]] = []
+        for record in reader:
+            grid.append(list(record))
+            grid.extend([] for _ in range(reader.line_num - len(grid)))
+        return grid
+    except csv.Error:  # broken quoting: one record per line
+        return [next(csv.reader([ln], delimiter=delimiter), []) for ln in lines]
 
 
 def _excel_grids(path: Path) -> list[list[list[object]]]:

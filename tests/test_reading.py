@@ -219,3 +219,46 @@ def test_readers_never_write(tmp_path, write):
     read_export(path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["1.xlsx"]
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+
+
+# ----------------------------------------------------------------------------- CSV lines
+CSV_HEADER = ";".join(["Дата", "ФИО", "Тип пользователя", "Связь с родителями",
+                       "Кол-во сообщений за 7 дней", "Кол-во звонков за 7 дней"])
+
+
+@pytest.mark.parametrize("sep", ["\u2028", "\u2029", "\x0b", "\x0c", "\x1c", "\x85"])
+def test_unicode_separators_stay_inside_a_cell(tmp_path, sep):
+    """Only CR/LF end a line (as in a text editor); a pasted U+2028 does not split a row."""
+    text = (f"{CSV_HEADER}\n29.01.2024;Иванова{sep}Анна;teacher;0;1;0\n"
+            "29.01.2024;Петрова Мария;teacher;0;2;0\n")
+    path = tmp_path / "1.csv"
+    path.write_bytes(text.encode("utf-8"))
+    table = read_export(path)
+    assert table.frame["row"].tolist() == [2, 3]
+    assert table.frame["full_name"].tolist() == [f"Иванова{sep}Анна", "Петрова Мария"]
+    assert table.frame["messages_7d"].tolist() == ["1", "2"]
+
+
+def test_quoted_cell_on_two_lines_is_one_row(tmp_path):
+    text = (f"{CSV_HEADER}\r\n"
+            '29.01.2024;"Иванова\r\nАнна";teacher;0;1;0\r\n'
+            "29.01.2024;Петрова Мария;teacher;0;2;0\r\n")
+    path = tmp_path / "1.csv"
+    path.write_bytes(text.encode("cp1251"))
+    table = read_export(path)
+    assert table.frame["row"].tolist() == [2, 4]  # the second record starts on line 4
+    assert table.frame["full_name"].tolist() == ["Иванова\r\nАнна", "Петрова Мария"]
+    assert table.frame["messages_7d"].tolist() == ["1", "2"]
+
+
+def test_broken_quote_damages_one_row_only(tmp_path):
+    text = (f"{CSV_HEADER}\n"
+            '29.01.2024;"Иванова Анна;teacher;0;1;0\n'          # a quote never closed
+            "29.01.2024;Петрова Мария;teacher;0;2;0\n"
+            "29.01.2024;Сидорова Ольга;teacher;0;3;0\n")
+    path = tmp_path / "1.csv"
+    path.write_bytes(text.encode("utf-8"))
+    table = read_export(path)
+    assert table.frame["row"].tolist() == [2, 3, 4]
+    assert table.frame["full_name"].tolist()[1:] == ["Петрова Мария", "Сидорова Ольга"]
+    assert table.frame["messages_7d"].tolist()[1:] == ["2", "3"]

@@ -202,3 +202,16 @@ def test_all_27_municipalities_in_one_registry(tmp_path, write):
     reg = read_registry(write.registry_csv(tmp_path / "organizations.csv", rows, STD_HEADER))
     assert len(reg) == 54
     assert reg[reg["org_type"] == "ДОО"]["mo"].tolist() == names
+
+
+def test_csv_registry_with_a_name_on_two_lines(tmp_path):
+    """Excel's "Save as CSV" of a wrapped cell (Alt+Enter): a quoted name on two lines."""
+    text = ("ID;Наименование;МО;Тип;Численность педагогов\r\n"
+            '1;"МБДОУ ""Детский сад №1""\nг. Орёл";г. Орёл;ДОО;5\r\n'
+            "2;Школа №2;Ливны;ОО;7\r\n")
+    path = tmp_path / "organizations.csv"
+    path.write_bytes(text.encode("cp1251"))
+    reg = read_registry(path)
+    assert reg["org_id"].tolist() == ["1", "2"]
+    assert reg["org_name"].tolist() == ['МБДОУ "Детский сад №1" г. Орёл', "Школа №2"]
+    assert reg["registry_row"].tolist() == [2, 4]
