@@ -31,7 +31,7 @@ test: $(STAMP)  ## Запустить все тесты
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)  ## Проверить код и ноутбуки (ruff, nbQA)
-	$(BIN)/ruff check sferum_analysis tests scripts benchmarks
+	$(BIN)/ruff check sferum_analysis tests scripts benchmarks notebooks
 	$(BIN)/nbqa ruff notebooks
 
 sample: $(STAMP)  ## Пересоздать синтетические данные примера в data/raw
