@@ -122,8 +122,31 @@ def _execute(notebook: str, out: Path, parameters: dict, step: str,
         raise StepFailed(step, out, reason.splitlines()[0][:300]) from None
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories atomically (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
 def _swap_in(stage: Path, final: Path) -> None:
-    """Replace ``final`` by ``stage`` with two renames; the old copy survives a crash."""
+    """Put ``stage`` in place of ``final``.
+
+    On Linux the two folders are exchanged in one atomic step: at every instant ``final``
+    is either the complete old week or the complete new one. Elsewhere two renames are
+    used and :func:`recover` restores the old copy if a crash falls between them.
+    """
+    if final.exists() and _exchange(stage, final):
+        shutil.rmtree(stage)
+        return
     old = final.with_name(f".old-{final.name}-{os.getpid()}")
     if final.exists():
         os.replace(final, old)
