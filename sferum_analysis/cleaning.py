@@ -47,6 +47,9 @@ REQUIRED_FIELDS = ("date", "full_name", "messages_7d", "calls_7d")
 
 #: A 7-day count above this is kept but reported as implausible.
 IMPLAUSIBLE_COUNT = 100_000
+#: A count above this is rejected: it cannot be real, and int64 columns and sums
+#: (messages + calls, totals) must never overflow.
+MAX_COUNT = 2**31 - 1
 
 _ORG_ID_RE = re.compile(r"^(\d+)(?=$|[ _.\-])")
 _SKIPPED_NAMES = frozenset({"thumbs.db", "desktop.ini"})
@@ -105,28 +108,36 @@ def parse_date(value: object) -> dt.date | None:
 
 
 def parse_count(value: object) -> int | None:
-    """A 7-day count: blank is 0; integers, integral floats and such text are accepted."""
+    """A 7-day count: blank is 0; integers, integral floats and such text are accepted.
+
+    Anything negative, fractional, non-numeric or above ``MAX_COUNT`` is rejected
+    (``None``): one corrupt cell must reject its row, not stop the week.
+    """
     if value is None:
         return 0
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value if value >= 0 else None
+        return value if 0 <= value <= MAX_COUNT else None
     if isinstance(value, float):
         if value != value:
             return 0
-        return int(value) if math.isfinite(value) and value.is_integer() and value >= 0 else None
+        ok = math.isfinite(value) and value.is_integer() and 0 <= value <= MAX_COUNT
+        return int(value) if ok else None
     text = (str(value).strip().replace("\u00a0", "").replace("\u202f", "")
             .replace("\u2009", "").replace(" ", "").replace(",", "."))
     if not text:
         return 0
     if text.startswith("'"):
         text = text[1:]
+    if text.isascii() and text.isdigit():  # exact, however long
+        number = int(text)
+        return number if number <= MAX_COUNT else None
     try:
         number = float(text)
     except ValueError:
         return None
-    if not math.isfinite(number) or not number.is_integer() or number < 0:
+    if not math.isfinite(number) or not number.is_integer() or not 0 <= number <= MAX_COUNT:
         return None
     return int(number)
 

@@ -380,3 +380,17 @@ def test_long_names_are_not_cut(tmp_path, write, registry):
 def test_normalize_name():
     s = pd.Series(["  Ёлкина\u00a0 Алёна  ", "ЁЛКИНА АЛЕНА", "елкина\tалена"])
     assert cleaning.normalize_name(s).tolist() == ["елкина алена"] * 3
+
+
+def test_corrupt_huge_count_rejects_the_row_not_the_week(tmp_path, write, registry):
+    reg = registry([["7", "ДС", "Орёл", "ДОО", 5]])
+    folder = week_dir(tmp_path)
+    write.csv(folder / "7.csv", [["29.01.2024", "Юдин Ян", "teacher", 0, "99999999999999999999", 0],
+                                 ["29.01.2024", "Яковлев Ян", "teacher", "1" * 30, 1, 0]])
+    clean = clean_week(folder, reg, D)
+    rej = find(clean, "rejected_row")
+    assert rej["row"].tolist() == [2]
+    assert "99999999999999999999" in rej["message"].iloc[0]
+    assert clean.persons["full_name"].tolist() == ["Яковлев Ян"]
+    assert clean.persons["link"].isna().tolist() == [True]  # an unusable link is just empty
+    validate(clean.persons, PERSONS)

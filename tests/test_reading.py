@@ -85,11 +85,33 @@ def test_parse_count_cells():
     assert parse_count(7.0) == 7
     assert parse_count("7") == 7
     assert parse_count(" 1 234 ") == 1234
-    for bad in (-1, "-1", "abc", "7.5", 7.5, True, "∞"):
+    for bad in (-1, "-1", "abc", "7.5", 7.5, True, "∞", "1e400", "nan"):
         assert parse_count(bad) is None
+    # a corrupt huge cell is rejected, never an overflow of the int64 columns
+    assert parse_count(str(cleaning.MAX_COUNT)) == cleaning.MAX_COUNT
+    for huge in ("99999999999999999999", 10**20, 1e20, cleaning.MAX_COUNT + 1):
+        assert parse_count(huge) is None
 
 
 # ----------------------------------------------------------------------------- xls
+def test_xls_table_not_starting_in_a1(tmp_path):
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("Лист1")
+    for c, title in enumerate(["Дата", "ФИО", "Кол-во сообщений за 7 дней",
+                               "Кол-во звонков за 7 дней"]):
+        ws.write(3, 2 + c, title)          # header in Excel row 4, from column C
+    ws.write(5, 2, "29.01.2024")          # data in Excel row 6 (row 5 blank)
+    ws.write(5, 3, "Иванова Анна")
+    ws.write(5, 4, 1)
+    wb.save(str(tmp_path / "1.xls"))
+    table = read_export(tmp_path / "1.xls")
+    assert table.header_row == 4
+    assert table.frame["row"].tolist() == [6]
+    assert table.frame["full_name"].tolist() == ["Иванова Анна"]
+
+
 def test_xls_with_title_and_dates(tmp_path, write):
     rows = [
         [dt.datetime(2024, 1, 29), "Иванов Иван", "teacher", 1, 3, 1],
