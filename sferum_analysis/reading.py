@@ -111,6 +111,13 @@ def _csv_grid(path: Path) -> list[list[object]]:
     except UnicodeDecodeError as exc:  # cp1251 decodes almost anything; utf-16 may not
         raise ReadError(f"не удалось определить кодировку CSV ({exc.reason})") from None
     lines = _LINE_END.split(text)
+    try:
+        return _csv_records(text, lines)
+    except csv.Error as exc:  # e.g. a web page saved as .csv: a "cell" over the size limit
+        raise ReadError(f"файл не удалось разобрать как CSV ({exc})") from None
+
+
+def _csv_records(text: str, lines: list[str]) -> list[list[object]]:
     sample = [ln for ln in lines[:HEADER_SEARCH_ROWS] if ln.strip()]
     delimiter = _sniff_delimiter(sample)
     # One grid row per physical line keeps line numbers exact for the user: a record that

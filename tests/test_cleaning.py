@@ -394,3 +394,14 @@ def test_corrupt_huge_count_rejects_the_row_not_the_week(tmp_path, write, regist
     assert clean.persons["full_name"].tolist() == ["Яковлев Ян"]
     assert clean.persons["link"].isna().tolist() == [True]  # an unusable link is just empty
     validate(clean.persons, PERSONS)
+
+
+def test_web_page_saved_as_csv_is_unreadable_not_fatal(tmp_path, write, registry):
+    reg = registry([["7", "ДС", "Орёл", "ДОО", 5], ["8", "ДС", "Орёл", "ДОО", 5]])
+    folder = week_dir(tmp_path)
+    (folder / "7.csv").write_bytes(b"<!doctype html><script>" + b"z" * 300_000 + b"</script>")
+    write.csv(folder / "8.csv", [["29.01.2024", "Юдин Ян", "teacher", 0, 1, 0]])
+    clean = clean_week(folder, reg, D)
+    assert find(clean, "unreadable_file")["file"].tolist() == ["7.csv"]
+    assert clean.orgs.set_index("org_id")["status"].to_dict() == {"7": "unreadable",
+                                                                  "8": "reported"}

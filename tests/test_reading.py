@@ -204,6 +204,10 @@ def test_missing_required_column_is_a_read_error(tmp_path, write):
     ("1.xlsx", b""),
     ("1.csv", b""),
     ("1.csv", b"\x00\x01\x02garbage\x00" * 30),
+    # a web page saved as .csv (session expired): one line far over the csv field limit
+    ("1.csv", b"<html><script>" + b"x" * 200_000 + b"</script></html>\n"),
+    ("1.csv", "Дата;ФИО;Кол-во сообщений;Кол-во звонков\n29.01.2024;".encode()
+     + b"y" * 200_000 + b";1;1\n"),
 ])
 def test_damaged_files_raise_read_error(tmp_path, name, content):
     path = tmp_path / name
