@@ -77,20 +77,26 @@ def normalize_org_type(value: object) -> str | None:
     return _TYPE_ALIASES.get(key)
 
 
+#: Upper bound of a plausible staff headcount of one organisation; above it is an error
+#: (a corrupt cell such as ``1e30`` must be reported, not overflow the int64 column).
+MAX_STAFF = 1_000_000
+
+
 def _staff(value: object) -> int | None:
+    """Staff headcount: an integer 0..MAX_STAFF (``12``, ``12.0``, ``"1 204"``), else None."""
     if value is None or (isinstance(value, float) and value != value) or isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value if value >= 0 else None
+        return value if 0 <= value <= MAX_STAFF else None
     if isinstance(value, float):
-        return int(value) if value.is_integer() and value >= 0 else None
+        return int(value) if value.is_integer() and 0 <= value <= MAX_STAFF else None
     text = str(value).strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
     text = text.replace(",", ".")
     try:
         number = float(text)
     except ValueError:
         return None
-    return int(number) if number.is_integer() and number >= 0 else None
+    return int(number) if number.is_integer() and 0 <= number <= MAX_STAFF else None
 
 
 def read_registry(path: Path) -> pd.DataFrame:
@@ -130,8 +136,9 @@ def read_registry(path: Path) -> pd.DataFrame:
         staff = _staff(rec["staff_total"])
         if staff is None:
             problems.append(
-                f"строка {row}: численность педагогов должна быть целым числом ≥ 0, "
-                f"получено «{_show(rec['staff_total'])}»"
+                f"строка {row}: численность педагогов должна быть целым числом от 0 до "
+                f"{MAX_STAFF:_}".replace("_", " ")
+                + f", получено «{_show(rec['staff_total'])}»"
             )
         name = "" if rec["org_name"] is None else " ".join(str(rec["org_name"]).split())
         records.append({

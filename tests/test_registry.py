@@ -127,7 +127,7 @@ def test_unknown_mo_names_row_value_and_closest(tmp_path, write):
     assert "Болховский район" in str(info.value)
 
 
-@pytest.mark.parametrize("bad", ["-1", "12,5", "много", "", "1.5"])
+@pytest.mark.parametrize("bad", ["-1", "12,5", "много", "", "1.5", "1e30", "1000001", "inf"])
 def test_bad_staff_total(tmp_path, write, bad):
     path = write.registry_csv(tmp_path / "organizations.csv",
                               [["1", "А", "Орёл", "ДОО", 5], ["2", "Б", "Орёл", "ДОО", bad]],
@@ -136,6 +136,16 @@ def test_bad_staff_total(tmp_path, write, bad):
         read_registry(path)
     (problem,) = info.value.problems
     assert "строка 3" in problem and "численность" in problem
+    assert f"«{bad}»" in problem
+
+
+def test_huge_staff_total_from_excel_is_an_error_not_a_crash(tmp_path, write):
+    path = write.registry_xlsx(tmp_path / "organizations.xlsx",
+                               [["1", "А", "Орёл", "ДОО", 1e30], ["2", "Б", "Орёл", "ДОО", 10**12]],
+                               STD_HEADER)
+    with pytest.raises(RegistryError) as info:
+        read_registry(path)
+    assert len(info.value.problems) == 2
 
 
 @pytest.mark.parametrize(("good", "expected"), [("0", 0), ("12", 12), (" 1 204 ", 1204),
