@@ -336,7 +336,7 @@ def seed_rows(name: str) -> list[dict[str, str]]:
 def sample_run(tmp_path_factory, run_cli, hash_tree):
     if not (SAMPLE_RAW / WEEK).is_dir() or not (SAMPLE_RAW / "registry"
                                                   / "organizations.xlsx").is_file():
-        pytest.skip("the sample data data/raw/2024-01-29 and data/raw/registry are missing "
+        pytest.fail("the sample data data/raw/2024-01-29 and data/raw/registry are missing "
                     "(make sample)")
     root = tmp_path_factory.mktemp("sample")
     data, reports = root / "data", root / "reports"
@@ -406,3 +406,27 @@ def test_sample_week_regional_totals(sample_run):
     for f in files:
         assert int(f["rows_read"]) == (int(f["rows_used"]) + int(f["rows_other_dates"])
                                        + int(f["rows_duplicate"]) + int(f["rows_rejected"])), f
+
+
+@pytest.mark.slow
+def test_sample_week_quality_traps(sample_run):
+    """The traps the sample generator documents for 2024-01-29, each found exactly."""
+    _, _, reports, _, _ = sample_run
+    quality = read_csv(reports / WEEK / "quality.csv")
+    counts: dict[str, int] = {}
+    for q in quality:
+        counts[q["code"]] = counts.get(q["code"], 0) + 1
+    assert counts == {"unknown_org": 1, "skipped_file": 1, "duplicate": 3, "missing_export": 2,
+                      "no_data_for_date": 1, "register_exceeded": 1, "rejected_row": 2}
+    assert all(q["file"] and q["row"] for q in quality
+               if q["code"] in ("duplicate", "rejected_row"))
+    assert next(q for q in quality if q["code"] == "skipped_file")["file"].startswith("~$")
+    oo = {r["mo"]: r for r in read_csv(reports / WEEK / "metrics_mo.csv")
+          if r["org_type"] == "ОО"}
+    assert int(oo["total"]["registered"]) == 195  # the seed's district table total
+    for s in seed_rows("seed_district_activity.csv"):
+        if s["mo_as_printed"] == "Школы МО":
+            continue
+        mo = municipalities.canonicalize(s["mo_as_printed"])
+        assert oo[mo]["registered"] == s["registered"], mo
+    assert sum(r["register_exceeded"] == "True" for r in oo.values()) == 1
