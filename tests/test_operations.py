@@ -3,52 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tiny_region import HEADER, sferum, write_region, write_week
 
 from sferum_analysis.config import Paths
 from sferum_analysis.pipeline import RunLock, pending_weeks, week_status
 
 pytestmark = pytest.mark.slow
-
-HEADER = "Дата;ФИО;Тип пол;Связь с;Кол-во сообщений за 7 дней;Кол-во звонков за 7 дней\n"
-
-
-def write_region(data: Path) -> None:
-    registry = data / "raw" / "registry"
-    registry.mkdir(parents=True)
-    (registry / "organizations.csv").write_text(
-        "org_id;org_name;mo;org_type;staff_total\n"
-        "11;ДС «Ромашка»;г. Орёл;ДОО;4\n"
-        "22;Школа №1;Урицкий район;ОО;3\n",
-        encoding="utf-8",
-    )
-
-
-def write_week(data: Path, week: str, active: int) -> Path:
-    """Org 11: two persons, ``active`` of them active; org 22: one inactive person."""
-    folder = data / "raw" / week
-    folder.mkdir(parents=True)
-    d = f"{week[8:10]}.{week[5:7]}.{week[0:4]}"
-    rows = [f"{d};Иванова Анна;teacher;0;{1 if active >= 1 else 0};0\n",
-            f"{d};Петрова Мария;teacher;0;{1 if active >= 2 else 0};0\n"]
-    (folder / "11.csv").write_text(HEADER + "".join(rows), encoding="utf-8")
-    (folder / "22 школа.csv").write_text(HEADER + f"{d};Сидоров Олег;teacher;0;0;0\n",
-                                         encoding="utf-8")
-    return folder
-
-
-def sferum(*args: str, data: Path, reports: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sferum_analysis.cli", *args, "--data-dir", str(data),
-         "--reports-dir", str(reports)],
-        capture_output=True, text=True, timeout=600, env={**os.environ, "LC_ALL": "C.UTF-8"},
-    )
-
 
 def published_at(reports: Path, week: str) -> str:
     return json.loads((reports / week / "manifest.json").read_text("utf-8"))["published_at"]
