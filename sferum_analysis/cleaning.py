@@ -6,7 +6,8 @@ Rules (data contract §1.2 and §2):
   of the stem, a space, ``_``, ``-`` or ``.``); lock files (``~$…``) and hidden files are
   skipped; any other file is an "unknown organisation" and is never counted;
 * only rows dated with the reporting date are used; rows of other dates are accounted for;
-* rejected rows: unparseable date, empty name, non-numeric or negative counts;
+* rejected rows: unparseable date, empty name, non-numeric or negative counts; the bad cell
+  is quoted in the quality message unless it holds Cyrillic text (possibly a name);
 * person key ``(org_id, normalised name)``; the same key again is a duplicate (first kept);
 * for every file: rows read = used + other dates + duplicates + rejected.
 """
@@ -173,9 +174,20 @@ def _cell_value(value: object) -> str:
     return str(value).strip()
 
 
+_LETTERS_RU = re.compile(r"[а-яё]", re.IGNORECASE)
+
+
 def _cell_text(value: object) -> str:
-    """A cell shortened for a quality message (never used for data)."""
-    return _cell_value(value)[:60]
+    """A cell quoted in a quality message: «31.02.2024», «-1», «abc» -- shortened.
+
+    quality.csv is published and must not carry a person's name, so a cell holding
+    Cyrillic letters (a name shifted into the date or count column, say) is described,
+    not shown.
+    """
+    text = _cell_value(value)
+    if _LETTERS_RU.search(text):
+        return "«…» (текст скрыт)"
+    return f"«{text[:60]}»"
 
 
 # ---------------------------------------------------------------------------------------
@@ -237,16 +249,16 @@ def parse_export(path: Path, reporting_date: dt.date, org_id: str | None) -> Fil
     for idx in frame.index[rejected]:
         reasons = []
         if bad_date[idx]:
-            reasons.append(f"не распознана дата «{_cell_text(frame.at[idx, 'date'])}»")
+            reasons.append(f"не распознана дата {_cell_text(frame.at[idx, 'date'])}")
         else:
             if empty_name[idx]:
                 reasons.append("пустое ФИО")
             if bad_messages[idx]:
                 reasons.append("недопустимое число сообщений "
-                               f"«{_cell_text(frame.at[idx, 'messages_7d'])}»")
+                               f"{_cell_text(frame.at[idx, 'messages_7d'])}")
             if bad_calls[idx]:
                 reasons.append("недопустимое число звонков "
-                               f"«{_cell_text(frame.at[idx, 'calls_7d'])}»")
+                               f"{_cell_text(frame.at[idx, 'calls_7d'])}")
         result.findings.append(Finding("rejected_row", "строка отклонена: " + "; ".join(reasons),
                                        name, int(frame.at[idx, "row"]), org_id or ""))
 

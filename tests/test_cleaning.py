@@ -160,7 +160,8 @@ def test_hand_counted_file(tmp_path, write, registry):
     assert sorted(rej.index) == [9, 10, 11, 12, 16]
     assert "пустое ФИО" in rej[9]
     assert "сообщений" in rej[10] and "-1" in rej[10]
-    assert "сообщений" in rej[11] and "много" in rej[11]
+    # Cyrillic text is not quoted: it may be (part of) a name
+    assert "сообщений" in rej[11] and "много" not in rej[11] and "текст скрыт" in rej[11]
     assert "дата" in rej[12] and "31.02.2024" in rej[12]
     assert "звонков" in rej[16] and "-2" in rej[16]
     assert (find(clean, "rejected_row")["file"] == "123 ДС №5.xlsx").all()
@@ -405,3 +406,25 @@ def test_web_page_saved_as_csv_is_unreadable_not_fatal(tmp_path, write, registry
     assert find(clean, "unreadable_file")["file"].tolist() == ["7.csv"]
     assert clean.orgs.set_index("org_id")["status"].to_dict() == {"7": "unreadable",
                                                                   "8": "reported"}
+
+
+def test_name_in_a_date_or_count_cell_never_reaches_quality(tmp_path, write, registry):
+    """A row shifted by hand: the surname sits in the date / count column."""
+    reg = registry([["7", "ДС", "Орёл", "ДОО", 5]])
+    folder = week_dir(tmp_path)
+    write.csv(folder / "7.csv", [
+        ["Сорокина", "Вера Павловна", "teacher", 0, 1, 0],
+        ["29.01.2024", "Тихонова Ия", "teacher", 0, "Тихонова", 0],
+        ["29.01.2024", "Уварова Ася", "teacher", 0, 1, "Уварова Ася"],
+        ["32.01.2024", "Фёдорова Ева", "teacher", 0, 1, 0],
+        ["29.01.2024", "Харитонова Юлия", "teacher", 0, "n/a", 0],
+    ])
+    clean = clean_week(folder, reg, D)
+    rej = find(clean, "rejected_row").set_index("row")["message"]
+    assert sorted(rej.index) == [2, 3, 4, 5, 6]
+    text = " ".join(clean.findings["message"]).casefold()
+    for name in ("сорокина", "тихонова", "уварова", "федорова", "фёдорова", "харитонова"):
+        assert name not in text
+    assert "текст скрыт" in rej[2] and "дата" in rej[2]
+    assert "«32.01.2024»" in rej[5]   # digits are shown: the analyst can find the cell
+    assert "«n/a»" in rej[6]
