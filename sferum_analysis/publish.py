@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from sferum_analysis.config import TEMPLATES_DIR
+from sferum_analysis.storage import neutralize_formula
 
 __all__ = [
     "FONT_STACK",
@@ -76,7 +77,6 @@ _DISPLAY_PRIORITY = [
 _XLSX_TIMESTAMP = dt.datetime(2000, 1, 1)
 _ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 _SHEET_NAME_MAX = 31
 _SHEET_ILLEGAL_RE = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
@@ -327,18 +327,6 @@ def html_to_pdf(html: Path, out_pdf: Path) -> Path:
 
 
 # --------------------------------------------------------------------------- XLSX
-
-
-def neutralize_formula(text: str) -> str:
-    """Defuse text that a spreadsheet would evaluate as a formula (OWASP CSV injection).
-
-    Text starting with ``=``, ``+``, ``-``, ``@``, tab, CR or LF gets a leading ``'``.
-    Non-string values are returned unchanged, so it can be mapped over a whole table
-    before writing CSV (``df.map(neutralize_formula)``).
-    """
-    if isinstance(text, str) and text.startswith(_FORMULA_PREFIXES):
-        return "'" + text
-    return text
 
 
 def write_xlsx(

@@ -20,12 +20,18 @@ import pyarrow.parquet as pq
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
 TABLES = ("persons", "orgs", "files", "findings")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
-def neutralize_formula(text: str) -> str:
-    """OWASP CSV-injection guidance: text starting with = + - @ tab CR gets a leading '."""
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+def neutralize_formula(text: object) -> object:
+    """Defuse text a spreadsheet would evaluate as a formula (OWASP CSV injection).
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, tab, CR or LF gets a leading ``'``;
+    non-strings are returned unchanged, so it can be mapped over a whole table.
+    """
+    if isinstance(text, str) and text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
 
 
 def make_private_dir(path: Path) -> Path:
@@ -53,7 +59,7 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     safe = frame.copy()
     for col in safe.columns:
         if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
-            safe[col] = safe[col].map(lambda v: neutralize_formula(v) if isinstance(v, str) else v)
+            safe[col] = safe[col].map(neutralize_formula)
     tmp = path.with_name(path.name + ".tmp")
     safe.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n", float_format="%.1f")
     os.replace(tmp, path)
