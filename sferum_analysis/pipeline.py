@@ -75,13 +75,40 @@ def inputs_fingerprint(paths: Paths, week: str) -> dict[str, str]:
     return fp
 
 
-def _kernel_manager_class():
-    """Kernels talk over local IPC sockets, not TCP (quiet, and nothing listens on a port)."""
+def _kernel_manager_class(stderr_path: Path | None = None):
+    """A kernel manager for notebook runs.
+
+    Kernels talk over IPC sockets in a private temporary folder (not TCP ports, and not
+    ``kernel-ipc-N`` files in the working directory that parallel runs could share).
+    The kernel process's own stderr (not cell output) goes to ``stderr_path`` (run.log).
+    """
+    import tempfile
+
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import Unicode
 
     class IPCKernelManager(AsyncKernelManager):
         transport = Unicode("ipc")
+
+        def _ip_default(self) -> str:  # jupyter_client may call it more than once
+            if getattr(self, "_socket_dir", None) is None:
+                self._socket_dir = tempfile.mkdtemp(prefix="sferum-kernel-")
+            return os.path.join(self._socket_dir, "k")
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            if stderr_path is None:
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+            with open(stderr_path, "ab") as log:  # the child keeps its own copy of the fd
+                kw["stderr"] = log
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            socket_dir = getattr(self, "_socket_dir", None)
+            if socket_dir and not restart:
+                shutil.rmtree(socket_dir, ignore_errors=True)
+
+        cleanup_resources = _async_cleanup_resources
 
     return IPCKernelManager
 
@@ -105,7 +132,7 @@ class _StreamToNotify:
 
 
 def _execute(notebook: str, out: Path, parameters: dict, step: str,
-             progress: Notify | None = None) -> None:
+             progress: Notify | None = None, kernel_log: Path | None = None) -> None:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -114,7 +141,8 @@ def _execute(notebook: str, out: Path, parameters: dict, step: str,
         pm.execute_notebook(
             str(NOTEBOOKS_DIR / notebook), str(out), parameters=parameters,
             kernel_name="python3", cwd=str(NOTEBOOKS_DIR), progress_bar=False,
-            log_output=False, report_mode=False, kernel_manager_class=_kernel_manager_class(),
+            log_output=False, report_mode=False,
+            kernel_manager_class=_kernel_manager_class(kernel_log),
             stderr_file=_StreamToNotify(progress) if progress else None,
         )
     except PapermillExecutionError as exc:
@@ -175,7 +203,8 @@ class RunLock:
     def __init__(self, paths: Paths):
         from filelock import FileLock
 
-        paths.data_dir.mkdir(parents=True, exist_ok=True)
+        if not paths.data_dir.is_dir():
+            raise UserError(f"нет папки данных: {paths.data_dir}")
         self.path = paths.data_dir / ".sferum.lock"
         self._lock = FileLock(str(self.path), timeout=0)
 
@@ -236,7 +265,8 @@ def run_week(week: str, paths: Paths, options: RunOptions | None = None,
         started = time.monotonic()
         say(f"{title}…")
         _execute(notebook, notebooks_out / notebook, parameters, title,
-                 progress=lambda line: (logger.info(line), (progress or notify)(f"{week}: {line}")))
+                 progress=lambda line: (logger.info(line), (progress or notify)(f"{week}: {line}")),
+                 kernel_log=report_stage / "run.log")
         say(f"{title}: готово за {time.monotonic() - started:.1f} с")
 
     common = {"week": week, "data_dir": str(paths.data_dir),

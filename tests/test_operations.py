@@ -74,12 +74,12 @@ def test_pending_goes_on_after_a_failed_week_and_exits_nonzero(tmp_path, monkeyp
     write_week(data, "2024-01-29", active=1)
     real_execute = pipeline._execute
 
-    def failing_execute(notebook, out, parameters, step, progress=None):
+    def failing_execute(notebook, out, parameters, step, progress=None, **kwargs):
         if parameters["week"] == "2024-01-22" and notebook == pipeline.METRICS_NOTEBOOK:
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text("{}", encoding="utf-8")
             raise pipeline.StepFailed(step, out, "ZeroDivisionError: division by zero")
-        return real_execute(notebook, out, parameters, step, progress)
+        return real_execute(notebook, out, parameters, step, progress, **kwargs)
 
     monkeypatch.setattr(pipeline, "_execute", failing_execute)
     code = cli.main(["run", "--pending", "--data-dir", str(data), "--reports-dir", str(reports)])
