@@ -165,6 +165,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if bool(args.week) == bool(args.pending):
         return _fail("укажите неделю (ГГГГ-ММ-ДД) или --pending, но не то и другое вместе. "
                      "Справка: sferum run --help")
+    if args.workers < 0 or args.quota_messages < 0 or args.quota_calls < 0:
+        return _fail("--workers, --quota-messages и --quota-calls должны быть ≥ 0")
     paths = Paths.from_dirs(args.data_dir, args.reports_dir)
     console = Console()
     user_errors = (UserError, WeekError, RegistryError, StepFailed, ValueError)
