@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
-from .config import NOTEBOOKS_DIR, Paths, parse_week
+from . import __version__, publish
+from .config import NOTEBOOKS_DIR, Paths, parse_week, report_stem
 from .metrics import ActiveRule
 from .registry import read_registry
 from .steps import UserError, registry_path, week_dir
@@ -29,6 +29,9 @@ log = logging.getLogger("sferum")
 
 CLEAN_NOTEBOOK = "01_clean.ipynb"
 METRICS_NOTEBOOK = "02_metrics.ipynb"
+REPORT_NOTEBOOK = "03_report.ipynb"
+#: Fixed timestamp for the report kernel (matplotlib, nbconvert): reruns give the same bytes.
+SOURCE_DATE_EPOCH = "946684800"  # 2000-01-01T00:00:00Z
 MANIFEST = "manifest.json"
 
 
@@ -275,10 +278,24 @@ def run_week(week: str, paths: Paths, options: RunOptions | None = None,
         say(f"запуск (sferum-analysis {__version__}, правило активности: "
             f"{options.rule.describe()})")
         step("очистка выгрузок", CLEAN_NOTEBOOK, {**common, "workers": options.workers})
-        step("расчёт показателей", METRICS_NOTEBOOK,
-             {**common, "report_dir": str(report_stage), "active_rule": options.rule.kind,
-              "quota_messages": options.rule.min_messages,
-              "quota_calls": options.rule.min_calls})
+        rule_parameters = {"report_dir": str(report_stage), "active_rule": options.rule.kind,
+                           "quota_messages": options.rule.min_messages,
+                           "quota_calls": options.rule.min_calls}
+        step("расчёт показателей", METRICS_NOTEBOOK, {**common, **rule_parameters})
+        if options.publish:
+            os.environ.setdefault("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)  # for the kernel
+            step("отчёт", REPORT_NOTEBOOK, {**common, **rule_parameters,
+                                             "target_pct": float(options.target_pct or 0.0)})
+            say("публикация HTML и PDF…")
+            try:
+                html = publish.notebook_to_html(
+                    notebooks_out / REPORT_NOTEBOOK, report_stage / f"{report_stem(week)}.html",
+                    title=f"ИКОП «Сферум»: отчёт за неделю по {parse_week(week):%d.%m.%Y}",
+                    week=week)
+                publish.html_to_pdf(html, report_stage / f"{report_stem(week)}.pdf")
+            except Exception as exc:
+                raise StepFailed("публикация отчёта", notebooks_out / REPORT_NOTEBOOK,
+                                 f"{type(exc).__name__}: {exc}"[:300]) from exc
         findings = read_parquet(processed_stage / "findings.parquet")
         counts = {str(k): int(v) for k, v in findings["level"].value_counts().items()}
         write_json({

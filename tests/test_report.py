@@ -1,0 +1,591 @@
+"""The published week: report tables and charts (report.py), HTML, PDF and XLSX of a run.
+
+Fast tests build tiny metrics by hand and check the builders. Slow tests copy the sample
+data (``data/raw``; ``SFERUM_SAMPLE_RAW`` may point elsewhere) into a temporary folder,
+run ``sferum run`` for the previous week and the sample week once per module, and read
+the published HTML (BeautifulSoup), PDF (pypdf) and XLSX (openpyxl).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import re
+import shutil
+import struct
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+from test_html_browser import browser, open_page  # noqa: F401  (browser: module fixture)
+
+from sferum_analysis import municipalities
+from sferum_analysis import report as rp
+from sferum_analysis.findings import Finding, to_frame
+from sferum_analysis.metrics import ActiveRule, mo_metrics
+
+REPO = Path(__file__).resolve().parents[1]
+WEEK = "2024-01-29"
+PREVIOUS = "2024-01-22"
+NAMES = municipalities.canonical_names()
+NNBSP = "\u202f"  # thousands separator
+NBSP = "\u00a0"
+
+
+# ============================================================================ fast: builders
+def _orgs() -> pd.DataFrame:
+    """ДОО in three МО (one with a missing export, one over its register) and one school."""
+    rows = [
+        # org_id, org_name, mo, org_type, staff_total, registered, active, status
+        ("11", "ДС №1", "г. Орёл", "ДОО", 10, 9, 3, "reported"),
+        ("21", "ДС Ливны", "г. Ливны", "ДОО", 4, 5, 5, "reported"),
+        ("31", "ДС Болхов", "Болховский район", "ДОО", 6, 6, 0, "reported"),
+        ("32", "ДС Болхов-2", "Болховский район", "ДОО", 4, 0, 0, "missing_export"),
+        ("41", "СОШ Мценск", "г. Мценск", "ОО", 3, 2, 1, "reported"),
+        ("42", "СОШ Урицк", "Урицкий район", "ОО", 1000, 999, 998, "reported"),
+    ]
+    frame = pd.DataFrame(rows, columns=["org_id", "org_name", "mo", "org_type", "staff_total",
+                                        "registered", "active", "status"])
+    frame["mo_order"] = frame["mo"].map(municipalities.order_of())
+    return frame
+
+
+@pytest.fixture(scope="module")
+def tiny() -> pd.DataFrame:
+    return mo_metrics(_orgs())
+
+
+def test_ranked_table_registered(tiny):
+    table = rp.ranked_table(tiny, "registered")
+    assert list(table.columns) == ["№", "МО", "% Зарегистрированных воспитателей",
+                                   "Примечание", rp.ROW_CLASS]
+    assert len(table) == 28
+    # 5/4 = 125 %, 9/10 = 90 %, 6/10 = 60 %; then the 24 МО without ДОО, canonical, no №
+    assert table["МО"].tolist()[:3] == ["г. Ливны", "г. Орёл", "Болховский район"]
+    assert table["№"].tolist()[:3] == [1, 2, 3]
+    assert table["% Зарегистрированных воспитателей"].tolist()[:3] == [125.0, 90.0, 60.0]
+    rest = table.iloc[3:27]
+    assert rest["№"].isna().all() and rest["% Зарегистрированных воспитателей"].isna().all()
+    assert rest["МО"].tolist() == [n for n in NAMES
+                                   if n not in ("г. Ливны", "г. Орёл", "Болховский район")]
+    last = table.iloc[-1]
+    assert last["МО"] == "Среднее значение по региону" and pd.isna(last["№"])
+    assert last["% Зарегистрированных воспитателей"] == 83.3  # pooled: 20 / 24
+    assert last[rp.ROW_CLASS] == "total"
+    classes = dict(zip(table["МО"], table[rp.ROW_CLASS], strict=True))
+    assert classes["г. Ливны"] == "anomaly"
+    assert classes["Болховский район"] == "incomplete"
+    assert classes["г. Орёл"] == ""
+    notes = dict(zip(table["МО"], table["Примечание"], strict=True))
+    assert notes["Болховский район"] == "неполный охват: выгрузки от 1 из 2 организаций"
+    assert notes["г. Ливны"] == "зарегистрировано больше, чем по реестру: 5 при 4 по реестру"
+
+
+def test_ranked_table_active(tiny):
+    table = rp.ranked_table(tiny, "active")
+    assert list(table.columns)[:3] == ["№", "МО", "% Активности воспитателей"]
+    assert table["МО"].tolist()[:3] == ["г. Ливны", "г. Орёл", "Болховский район"]
+    assert table["% Активности воспитателей"].tolist()[:3] == [100.0, 33.3, 0.0]
+    assert table.iloc[-1]["% Активности воспитателей"] == 40.0  # 8 / 20
+    with pytest.raises(ValueError):
+        rp.ranked_table(tiny, "staff")
+
+
+def test_district_table(tiny):
+    table = rp.district_table(tiny)
+    assert list(table.columns)[:5] == ["№ п/п", "МО", "Зарегистрировано участников",
+                                       "Активные", "% Активности"]
+    assert table["МО"].tolist() == [*NAMES, "Итого по региону"]
+    assert table["№ п/п"].tolist()[:27] == list(range(1, 28))
+    mtsensk = table[table["МО"] == "г. Мценск"].iloc[0]
+    assert (mtsensk["Зарегистрировано участников"], mtsensk["Активные"],
+            mtsensk["% Активности"]) == (2, 1, 50.0)
+    total = table.iloc[-1]
+    assert (total["Зарегистрировано участников"], total["Активные"]) == (1001, 999)
+    assert total["% Активности"] == 99.8 and total[rp.ROW_CLASS] == "total"
+
+
+def test_headline_table_and_html(tiny):
+    table = rp.headline_table(tiny)
+    assert table["Человек"].tolist() == [24, 20, 8]
+    assert table["%"].tolist()[1:] == [83.3, 40.0]
+    text = BeautifulSoup(rp.headline_html(tiny), "html.parser").get_text(" ")
+    assert f"83,3{NBSP}%" in text and f"40,0{NBSP}%" in text
+    big = rp.headline_html(mo_metrics(_orgs().assign(
+        staff_total=lambda d: d["staff_total"] * 1000,
+        registered=lambda d: d["registered"] * 1000, active=lambda d: d["active"] * 1000)))
+    assert f"20{NNBSP}000" in big and f"24{NNBSP}000" in big
+
+
+def test_table_html_formats_marks_and_classes(tiny):
+    table = rp.ranked_table(tiny, "registered")
+    soup = BeautifulSoup(rp.table_html(table), "html.parser")
+    assert [th.get_text() for th in soup.select("thead th")] == [
+        "№", "МО", "% Зарегистрированных воспитателей"]  # the note column is XLSX only
+    rows = soup.select("tbody tr")
+    cells = [[td.get_text() for td in tr.find_all("td")] for tr in rows]
+    assert cells[0] == ["1", f"г. Ливны{NBSP}†", "125,0"]
+    assert cells[2] == ["3", f"Болховский район{NBSP}*", "60,0"]
+    assert cells[3] == ["", "г. Мценск", "—"]
+    assert cells[-1] == ["", "Среднее значение по региону", "83,3"]
+    assert rows[0]["class"] == ["anomaly"]
+    assert rows[2]["class"] == ["incomplete"]
+    assert rows[-1]["class"] == ["total"]
+    assert not rows[1].get("class")
+    notes = BeautifulSoup(rp.footnotes_html(table), "html.parser").find_all("p")
+    assert [p.get_text()[0] for p in notes] == ["*", "†"]
+    assert "Болховский район — выгрузки от 1 из 2 организаций" in notes[0].get_text()
+    assert "г. Ливны — 5 при 4 по реестру" in notes[1].get_text()
+    assert rp.footnotes_html(rp.ranked_table(mo_metrics(_orgs().iloc[[0]]), "active")) == ""
+
+
+def test_counts_use_narrow_no_break_space(tiny):
+    html = rp.table_html(rp.district_table(tiny))
+    assert f"<td>1{NNBSP}001</td>" in html and "<td>999</td>" in html
+
+
+def test_missing_type_gives_dashes_not_errors():
+    only_schools = mo_metrics(_orgs().query("org_type == 'ОО'"))
+    table = rp.ranked_table(only_schools, "registered")
+    assert len(table) == 28 and table["% Зарегистрированных воспитателей"].isna().all()
+    assert "—" in rp.headline_html(only_schools)
+
+
+def test_changes_table(tiny):
+    earlier = _orgs()
+    earlier.loc[earlier["org_id"] == "11", ["registered", "active"]] = [8, 4]
+    table = rp.changes_table(tiny, mo_metrics(earlier), PREVIOUS, WEEK)
+    orel = table[table["МО"] == "г. Орёл"].iloc[0]
+    assert orel.iloc[1:7].tolist() == [80.0, 90.0, 10.0, 50.0, 33.3, -16.7]
+    assert table.iloc[-1]["МО"] == "Среднее значение по региону"
+    soup = BeautifulSoup(rp.table_html(table), "html.parser")
+    orel_cells = soup.select("tbody tr")[0].find_all("td")
+    assert orel_cells[3].get_text() == "+10,0" and orel_cells[3]["class"] == ["delta-up"]
+    assert orel_cells[6].get_text() == "\u221216,7" and orel_cells[6]["class"] == ["delta-down"]
+    without = rp.changes_table(tiny, mo_metrics(earlier), PREVIOUS, WEEK, with_active=False)
+    assert not any("актив" in str(c) for c in without.columns)
+
+
+def test_same_rule():
+    assert rp.same_rule(ActiveRule(), ActiveRule("any", 3, 3))
+    assert rp.same_rule(ActiveRule("quota", 10, 1), ActiveRule("quota", 10, 1))
+    assert not rp.same_rule(ActiveRule("quota", 10, 1), ActiveRule("quota", 5, 1))
+    assert not rp.same_rule(ActiveRule(), ActiveRule("quota"))
+    assert not rp.same_rule(None, ActiveRule())
+
+
+def test_quality_tables():
+    orgs = _orgs()
+    findings = to_frame([
+        Finding("unknown_org", "ID в имени файла не найден в реестре", "999.csv"),
+        Finding("rejected_row", "строка отклонена: пустое ФИО", "11.csv", 7),
+        Finding("rejected_row", "строка отклонена: пустое ФИО", "11.csv", 9),
+        Finding("missing_export", "нет файла выгрузки: «ДС Болхов-2»", "", org_id="32"),
+    ])
+    summary = rp.findings_summary_table(findings)
+    assert summary[["Код", "Количество"]].values.tolist() == [
+        ["unknown_org", 1], ["missing_export", 1], ["rejected_row", 2]]
+    assert summary["Уровень"].tolist() == ["ошибка", "предупреждение", "предупреждение"]
+    coverage = rp.coverage_table(orgs)
+    assert coverage.values[:, :5].tolist() == [["ДОО", 4, 3, 1, 75.0], ["ОО", 2, 2, 0, 100.0],
+                                               ["Всего", 6, 5, 1, 83.3]]
+    missing = rp.missing_exports_table(orgs)
+    assert missing[["МО", "Организация", "Причина"]].values.tolist() == [
+        ["Болховский район", "ДС Болхов-2", "нет файла выгрузки"]]
+    anomalies = rp.anomalies_table(orgs)
+    assert anomalies[["Организация", "Зарегистрировано", "По реестру"]].values.tolist() == [
+        ["ДС Ливны", 5, 4]]
+    listing = rp.findings_list_table(findings)
+    assert list(rp.for_xlsx(listing).columns) == ["Уровень", "Код", "Вид замечания", "Файл",
+                                                  "Строка", "Сообщение"]
+    assert listing["Строка"].tolist()[1:3] == [7, 9]
+    by_mo = rp.coverage_by_mo_table(mo_metrics(orgs))
+    assert by_mo[["Тип", "МО", "В реестре", "С выгрузкой"]].values.tolist() == [
+        ["ДОО", "Болховский район", 2, 1]]
+
+
+def test_chart_is_deterministic_png_with_marks(tiny):
+    table = rp.ranked_table(tiny, "registered")
+    fig = rp.ranked_chart(table, title="t", region_value=83.3, target=95.0)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[:3] == ["г. Ливны †", "г. Орёл", "Болховский район *"]
+    assert len(labels) == 27
+    bars = ax.patches[:27]
+    assert bars[2].get_hatch() == "////" and bars[1].get_hatch() in (None, "")
+    assert [round(b.get_width(), 1) for b in bars[:3]] == [125.0, 90.0, 60.0]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["Среднее значение по региону: 83,3", "Цель: 95,0",
+                      "* неполный охват выгрузками",
+                      "† зарегистрировано больше, чем по реестру"]
+    png = rp.figure_png(fig)
+    assert png == rp.figure_png(rp.ranked_chart(table, title="t", region_value=83.3,
+                                                target=95.0))
+    # pHYs says 200 dpi: the template shows the chart at its physical size, sharp
+    at = png.index(b"pHYs")
+    per_x, per_y, unit = struct.unpack(">IIB", png[at + 4:at + 13])
+    assert unit == 1 and round(per_x * 0.0254) == round(per_y * 0.0254) == rp.CHART_DPI
+
+
+def test_method_note_names_rule_and_target():
+    note = rp.method_note_html(WEEK, ActiveRule("quota", 10, 1), target_pct=50)
+    assert "не меньше 10 сообщений" in note and "50,0" in note
+    assert "23.01.2024" in note and "29.01.2024" in note
+    assert "Цель" not in rp.method_note_html(WEEK, ActiveRule())
+
+
+# ============================================================================ slow: a real run
+def _sample_raw() -> Path:
+    return Path(os.environ.get("SFERUM_SAMPLE_RAW") or REPO / "data" / "raw")
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _run(run_cli, root: Path, week: str):
+    return run_cli("run", week, "--data-dir", root / "data", "--reports-dir", root / "reports")
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory, run_cli):
+    raw = _sample_raw()
+    if not (raw / WEEK).is_dir() or not (raw / "registry").is_dir():
+        pytest.skip(f"the sample data {raw}/{WEEK} and {raw}/registry are missing (make sample)")
+    root = tmp_path_factory.mktemp("report")
+    shutil.copytree(raw, root / "data" / "raw")
+    if (raw / PREVIOUS).is_dir():  # an earlier week gives the week-over-week section
+        res = _run(run_cli, root, PREVIOUS)
+        assert res.returncode == 0, res
+    res = _run(run_cli, root, WEEK)
+    assert res.returncode == 0, res
+    return root
+
+
+def _out(root: Path) -> Path:
+    return root / "reports" / WEEK
+
+
+def _metrics_csv(root: Path) -> list[dict[str, str]]:
+    with (_out(root) / "metrics_mo.csv").open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _doo(root: Path) -> dict[str, dict[str, str]]:
+    return {r["mo"]: r for r in _metrics_csv(root) if r["org_type"] == "ДОО"}
+
+
+@pytest.fixture(scope="module")
+def soup(sample) -> BeautifulSoup:
+    return BeautifulSoup((_out(sample) / f"sferum_{WEEK}.html").read_text("utf-8"),
+                         "html.parser")
+
+
+def _table_after(soup: BeautifulSoup, heading: str):
+    h2 = next(h for h in soup.find_all("h2") if h.get_text(strip=True) == heading)
+    return h2.find_next("table")
+
+
+def _rows(table) -> list[list[str]]:
+    return [[td.get_text(strip=True) for td in tr.find_all("td")]
+            for tr in table.select("tbody tr")]
+
+
+def _pct(value: str) -> str:
+    return value.replace(".", ",") if value else "—"
+
+
+@pytest.mark.slow
+def test_published_files(sample):
+    out = _out(sample)
+    for name in (f"sferum_{WEEK}.html", f"sferum_{WEEK}.pdf", f"sferum_{WEEK}.xlsx",
+                 "metrics_mo.csv", "quality.csv", "notebooks/03_report.ipynb"):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    assert not list(out.glob(".*.tmp"))
+
+
+@pytest.mark.slow
+def test_html_headings_and_columns_in_contract_order(soup):
+    assert soup.find("h1").get_text(strip=True) == (
+        "Использование ИКОП «Сферум» — неделя по 29.01.2024")
+    headings = [h.get_text(strip=True) for h in soup.find_all("h2")]
+    expected = ["Сотрудники ДОО в ИКОП «Сферум»", "% зарегистрированных сотрудников",
+                "% активности сотрудников", "Активность педагогов в районах",
+                "Диаграмма: % зарегистрированных сотрудников",
+                "Диаграмма: % активности сотрудников", "Качество данных"]
+    assert [h for h in headings if h in expected] == expected
+    assert headings.index("Изменения за неделю") < headings.index("Качество данных")
+    columns = {
+        "% зарегистрированных сотрудников": ["№", "МО", "% Зарегистрированных воспитателей"],
+        "% активности сотрудников": ["№", "МО", "% Активности воспитателей"],
+        "Активность педагогов в районах": ["№ п/п", "МО", "Зарегистрировано участников",
+                                           "Активные", "% Активности"],
+    }
+    for heading, titles in columns.items():
+        table = _table_after(soup, heading)
+        assert [th.get_text(strip=True) for th in table.select("thead th")] == titles
+    text = soup.get_text(" ")
+    for forbidden in ("Traceback", "import ", "rp.", "display(", "nan", "NaN", "<NA>"):
+        assert forbidden not in text, forbidden
+    assert len(soup.find_all("img")) == 2
+
+
+@pytest.mark.slow
+def test_headline_numbers(sample, soup):
+    h2 = next(h for h in soup.find_all("h2") if h.get_text(strip=True).startswith("Сотрудники"))
+    text = h2.find_next("table").get_text(" ")
+    assert f"3{NNBSP}725" in text and f"90,2{NBSP}%" in text
+    assert f"1{NNBSP}254" in text and f"33,7{NBSP}%" in text
+    total = _doo(sample)["total"]
+    assert (total["registered"], total["active"]) == ("3725", "1254")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("heading", "by", "region"), [
+    ("% зарегистрированных сотрудников", "registered", "90,2"),
+    ("% активности сотрудников", "active", "33,7"),
+])
+def test_ranked_tables_follow_metrics(sample, soup, heading, by, region):
+    doo = _doo(sample)
+    rows = sorted((r for mo, r in doo.items() if mo != "total"),
+                  key=lambda r: (r[f"rank_{by}"] == "", int(r[f"rank_{by}"] or 0),
+                                 NAMES.index(r["mo"])))
+    table = _table_after(soup, heading)
+    got = _rows(table)
+    assert len(got) == 28
+    for (n, mo, value), r in zip(got[:27], rows, strict=True):
+        assert n == r[f"rank_{by}"]
+        assert mo.rstrip(f"{NBSP}*†") == r["mo"]
+        assert value == _pct(r[f"pct_{by}"])
+        incomplete = r["coverage_complete"] == "False"
+        assert mo.endswith(("*", "*†")) == incomplete, mo
+    assert got[-1] == ["", "Среднее значение по региону", region]
+    assert _pct(doo["total"][f"pct_{by}"]) == region
+    trs = table.select("tbody tr")
+    assert trs[-1]["class"] == ["total"]
+    for tr, r in zip(trs[:27], rows, strict=True):
+        assert ("incomplete" in (tr.get("class") or [])) == (r["coverage_complete"] == "False")
+    assert table.find_next("p", class_="note").get_text().startswith("*")
+
+
+@pytest.mark.slow
+def test_district_table_canonical_with_total(sample, soup):
+    schools = {r["mo"]: r for r in _metrics_csv(sample) if r["org_type"] == "ОО"}
+    table = _table_after(soup, "Активность педагогов в районах")
+    got = _rows(table)
+    assert [row[1].rstrip(f"{NBSP}*†") for row in got] == [*NAMES, "Итого по региону"]
+    assert [row[0] for row in got] == [str(i) for i in range(1, 28)] + [""]
+    for row in got:
+        r = schools["total" if row[1] == "Итого по региону" else row[1].rstrip(f"{NBSP}*†")]
+        assert row[2:] == [f"{int(r['registered']):,}".replace(",", NNBSP),
+                           f"{int(r['active']):,}".replace(",", NNBSP), _pct(r["pct_active"])]
+    assert table.select("tbody tr")[-1]["class"] == ["total"]
+    exceeded = [r["mo"] for r in schools.values() if r["register_exceeded"] == "True"]
+    assert exceeded, "the sample has a school over its register"
+    for mo in exceeded:
+        row = next(tr for tr in table.select("tbody tr") if tr.find_all("td")[1]
+                   .get_text(strip=True).startswith(mo))
+        assert "anomaly" in row["class"] and row.find_all("td")[1].get_text().endswith("†")
+
+
+@pytest.mark.slow
+def test_quality_section(sample, soup):
+    h2 = next(h for h in soup.find_all("h2") if h.get_text(strip=True) == "Качество данных")
+    section = "".join(str(s) for s in h2.find_all_next())
+    text = BeautifulSoup(section, "html.parser").get_text(" ")
+    for title in ("Нет выгрузки организации", "Строка отклонена", "Повтор сотрудника",
+                  "Зарегистрировано больше, чем сотрудников в реестре",
+                  "Файл организации, которой нет в реестре"):
+        assert title in text, title
+    assert "Организации без выгрузки" in text and "Как читать" in text
+    missing = [r for r in _metrics_csv(sample) if r["mo"] != "total"
+               and r["coverage_complete"] == "False"]
+    assert missing
+    for r in missing:
+        assert r["mo"] in text
+
+
+@pytest.mark.slow
+def test_pdf_a4_text_and_footer(sample):
+    import pypdf
+
+    reader = pypdf.PdfReader(_out(sample) / f"sferum_{WEEK}.pdf")
+    assert len(reader.pages) >= 5
+    for page in reader.pages:
+        box = page.mediabox
+        assert abs(float(box.width) - 595.28) < 1 and abs(float(box.height) - 841.89) < 1
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for heading in ("Сотрудники ДОО в ИКОП «Сферум»", "% зарегистрированных сотрудников",
+                    "Активность педагогов в районах", "Качество данных"):
+        assert heading in text, heading
+    assert "90,2" in text and "33,7" in text
+    first, last = reader.pages[0].extract_text(), reader.pages[-1].extract_text()
+    assert f"Неделя {WEEK}" in first and f"Неделя {WEEK}" in last
+    assert f"стр. {len(reader.pages)} из {len(reader.pages)}" in last.replace("\n", " ")
+
+
+@pytest.mark.slow
+def test_xlsx_sheets_formats_and_values(sample):
+    wb = openpyxl.load_workbook(_out(sample) / f"sferum_{WEEK}.xlsx")
+    assert wb.sheetnames[:4] == ["Сотрудники ДОО", "% зарегистрированных", "% активности",
+                                 "Активность ОО по районам"]
+    assert {"Качество данных", "Замечания", "Без выгрузки", "Охват по МО"} <= set(wb.sheetnames)
+    doo = _doo(sample)
+    for sheet, column, by in (("% зарегистрированных", "% Зарегистрированных воспитателей",
+                               "registered"),
+                              ("% активности", "% Активности воспитателей", "active")):
+        ws = wb[sheet]
+        assert "неделя по 29.01.2024" in ws["A1"].value
+        assert [c.value for c in ws[2]] == ["№", "МО", column, "Примечание"]
+        data = list(ws.iter_rows(min_row=3, values_only=True))
+        assert len(data) == 28
+        for rank, mo, value, _note in data[:27]:
+            r = doo[mo]
+            assert (rank or "") == (int(r[f"rank_{by}"]) if r[f"rank_{by}"] else "")
+            assert value == (float(r[f"pct_{by}"]) if r[f"pct_{by}"] else None)
+        assert data[-1][1] == "Среднее значение по региону"
+        assert data[-1][2] == float(doo["total"][f"pct_{by}"])
+        for row in ws.iter_rows(min_row=3, min_col=3, max_col=3):
+            if row[0].value is not None:
+                assert row[0].number_format == "0.0"
+    head = wb["Сотрудники ДОО"]
+    values = list(head.iter_rows(min_row=3, values_only=True))
+    assert (values[1][1], values[1][2], values[2][1], values[2][2]) == (3725, 90.2, 1254, 33.7)
+    assert head["C4"].number_format == "0.0"
+    schools = {r["mo"]: r for r in _metrics_csv(sample) if r["org_type"] == "ОО"}
+    district = wb["Активность ОО по районам"].iter_rows(min_row=3, max_row=29, values_only=True)
+    for i, (n, mo, registered, active, pct, _note) in enumerate(district, start=1):
+        assert (n, mo) == (i, NAMES[i - 1])
+        r = schools[mo]
+        assert (registered, active) == (int(r["registered"]), int(r["active"]))
+        assert pct == (float(r["pct_active"]) if r["pct_active"] else None)
+    findings = wb["Замечания"]
+    assert [c.value for c in findings[2]] == ["Уровень", "Код", "Вид замечания", "Файл",
+                                              "Строка", "Сообщение"]
+    with (_out(sample) / "quality.csv").open(encoding="utf-8") as fh:
+        assert findings.max_row - 2 == sum(1 for _ in fh) - 1
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.replace("ё", "е").replace("Ё", "Е").split()).casefold()
+
+
+def _xlsx_text(path: Path) -> str:
+    wb = openpyxl.load_workbook(path)
+    return "\n".join(str(v) for ws in wb for row in ws.iter_rows(values_only=True)
+                     for v in row if v is not None)
+
+
+@pytest.mark.slow
+def test_no_person_names_anywhere(sample):
+    import pypdf
+
+    from sferum_analysis.storage import read_parquet
+
+    persons = read_parquet(sample / "data" / "processed" / WEEK / "persons.parquet")
+    names = {_normalise(n) for n in persons["full_name"] if len(_normalise(n)) >= 5}
+    assert len(names) > 1000
+    out = _out(sample)
+    html = (out / f"sferum_{WEEK}.html").read_text("utf-8")
+    texts = {
+        "html": html + "\n" + BeautifulSoup(html, "html.parser").get_text(" "),
+        "pdf": "\n".join(p.extract_text() for p in pypdf.PdfReader(out / f"sferum_{WEEK}.pdf")
+                         .pages),
+        "xlsx": _xlsx_text(out / f"sferum_{WEEK}.xlsx"),
+        "metrics_mo.csv": (out / "metrics_mo.csv").read_text("utf-8"),
+        "quality.csv": (out / "quality.csv").read_text("utf-8"),
+    }
+    for where, text in texts.items():
+        haystack = _normalise(text)
+        found = sorted(n for n in names if n in haystack)
+        assert not found, f"names of people in {where}: {found[:5]}"
+    # the executed report notebook in reports/ holds no names either
+    notebook = _normalise((out / "notebooks" / "03_report.ipynb").read_text("utf-8"))
+    assert not [n for n in names if n in notebook]
+
+
+@pytest.mark.slow
+def test_failed_publication_keeps_the_good_report(sample, tmp_path, monkeypatch, capsys):
+    from sferum_analysis import cli, publish
+
+    root = tmp_path / "copy"
+    shutil.copytree(sample / "data", root / "data")
+    shutil.copytree(sample / "reports", root / "reports")
+    before = _hashes(root / "reports" / WEEK)
+    processed_before = _hashes(root / "data" / "processed" / WEEK)
+
+    def broken(*_args, **_kwargs):
+        raise OSError("диск переполнен")
+
+    monkeypatch.setattr(publish, "html_to_pdf", broken)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "946684800")
+    code = cli.main(["run", WEEK, "--data-dir", str(root / "data"),
+                     "--reports-dir", str(root / "reports")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "публикация отчёта" in err and "диск переполнен" in err and "Traceback" not in err
+    assert _hashes(root / "reports" / WEEK) == before
+    assert _hashes(root / "data" / "processed" / WEEK) == processed_before
+    failed = root / "reports" / "failed" / WEEK
+    assert (failed / "run.log").is_file() and (failed / "notebooks" / "03_report.ipynb").is_file()
+    leftovers = [p.name for d in (root / "reports", root / "data" / "processed")
+                 for p in d.iterdir() if p.name.startswith((".staging", ".old"))]
+    assert leftovers == []
+
+
+@pytest.mark.slow
+def test_rerun_is_byte_identical(sample, tmp_path, run_cli):
+    root = tmp_path / "again"
+    shutil.copytree(sample / "data", root / "data")
+    shutil.copytree(sample / "reports", root / "reports")
+    res = _run(run_cli, root, WEEK)
+    assert res.returncode == 0, res
+    for name in (f"sferum_{WEEK}.html", f"sferum_{WEEK}.xlsx", f"sferum_{WEEK}.pdf",
+                 "metrics_mo.csv", "quality.csv"):
+        assert (_out(root) / name).read_bytes() == (_out(sample) / name).read_bytes(), name
+
+
+# ============================================================================ slow: a browser
+@pytest.mark.slow
+def test_real_report_in_headless_chromium(sample, browser, tmp_path):  # noqa: F811
+    from PIL import Image
+
+    shot = Path(os.environ.get("SFERUM_SCREENSHOT", tmp_path / "report.png"))
+    facts = open_page(browser, _out(sample) / f"sferum_{WEEK}.html", shot)
+    assert facts["errors"] == []
+    assert facts["remote_requests"] == []
+    assert facts["lang"] == "ru" and facts["charset"] == "UTF-8"
+    assert facts["h1"].strip() == "Использование ИКОП «Сферум» — неделя по 29.01.2024"
+    assert facts["scripts"] == 0
+    assert facts["images"] == 2 and facts["brokenImages"] == 0
+    assert facts["tables"] >= 8
+    assert facts["numAlign"] == "right"
+    assert "DejaVu Sans" in facts["font"]
+    assert not facts["horizontalScroll"]
+    image = Image.open(shot).convert("RGB")
+    assert image.width == 1280 and image.height > 2000
+    colors = image.getcolors(maxcolors=1 << 20)
+    assert colors is not None and len(colors) > 50
+
+
+def test_report_source_has_no_person_table():
+    """The report never loads the persons table (names): not in report.py, not in 03_report."""
+    for path in (REPO / "sferum_analysis" / "report.py", REPO / "notebooks" / "03_report.py"):
+        source = path.read_text("utf-8")
+        assert "persons" not in re.sub(r'""".*?"""|#.*', "", source, flags=re.S), path
+        assert "load_tables" not in source and "full_name" not in source
+
+
+def test_report_notebook_parameters():
+    """The parameters `sferum run` passes to the report notebook (pipeline.run_week)."""
+    import nbformat
+
+    nb = nbformat.read(REPO / "notebooks" / "03_report.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", ()))
+    declared = {line.split(":")[0].strip() for line in cell.source.splitlines() if line.strip()}
+    assert declared == {"week", "data_dir", "processed_dir", "report_dir", "active_rule",
+                        "quota_messages", "quota_calls", "target_pct"}
