@@ -18,6 +18,7 @@ import datetime as dt
 import math
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Hashable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ import pandas as pd
 from .findings import Finding
 from .findings import to_frame as findings_frame
 from .formatting import rows_phrase
-from .reading import TABLE_SUFFIXES, ReadError, prefix_matcher, read_table, regex_matcher
+from .reading import TABLE_SUFFIXES, ReadError, prefix_matcher, read_columns, regex_matcher
 
 EXPORT_FIELDS = {
     "date": prefix_matcher("Дата"),
@@ -154,17 +155,26 @@ def normalize_name(names: pd.Series) -> pd.Series:
     )
 
 
-def _map_unique(values: pd.Series, func: Callable[[object], object]) -> pd.Series:
-    """Apply ``func`` once per distinct cell value (exports repeat dates and small counts)."""
+def _map_unique(values: list[object], func: Callable[[object], object]) -> list[object]:
+    """Apply ``func`` once per distinct cell value (exports repeat dates and small counts).
+
+    Cells are told apart by type too: ``1``, ``1.0`` and ``True`` are different cells.
+    """
     cache: dict[tuple[type, Hashable], object] = {}
-
-    def lookup(v: object) -> object:
-        key = (type(v), v if isinstance(v, Hashable) else repr(v))
-        if key not in cache:
-            cache[key] = func(v)
-        return cache[key]
-
-    return pd.Series([lookup(v) for v in values], index=values.index, dtype=object)
+    out = []
+    append = out.append
+    for v in values:
+        key = (type(v), v)
+        try:
+            append(cache[key])
+        except KeyError:
+            append(cache.setdefault(key, func(v)))
+        except TypeError:  # an unhashable cell: keyed by its repr
+            key = (type(v), repr(v))
+            if key not in cache:
+                cache[key] = func(v)
+            append(cache[key])
+    return out
 
 
 def _cell_value(value: object) -> str:
@@ -203,6 +213,10 @@ def is_skipped_file(name: str) -> bool:
     return name.startswith(("~$", ".")) or name.casefold() in _SKIPPED_NAMES
 
 
+#: Columns of the used rows of one file (``FileParse.used``), in this order.
+USED_COLUMNS = ("full_name", "user_type", "link", "messages_7d", "calls_7d", "row")
+
+
 @dataclass
 class FileParse:
     """One export parsed against the reporting date (before de-duplication)."""
@@ -213,8 +227,24 @@ class FileParse:
     rows_read: int = 0
     rows_other_dates: int = 0
     rows_rejected: int = 0
-    rows: pd.DataFrame | None = None  # valid rows of the reporting date
+    #: valid rows of the reporting date as lists (``USED_COLUMNS``); None if unreadable.
+    #: Plain lists, not a DataFrame: cheap to build and to send back from a worker process.
+    used: dict[str, list[object]] | None = None
     findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def rows(self) -> pd.DataFrame | None:
+        """The used rows as a table (with ``org_id``, ``file`` and ``person_key``)."""
+        if self.used is None:
+            return None
+        frame = pd.DataFrame({
+            "org_id": pd.Series([self.org_id or ""] * len(self.used["row"]), dtype=object),
+            **{c: pd.Series(self.used[c], dtype=object) for c in USED_COLUMNS},
+            "file": pd.Series([self.file] * len(self.used["row"]), dtype=object),
+        })
+        frame["row"] = frame["row"].astype("int64")
+        frame["person_key"] = normalize_name(frame["full_name"])
+        return frame
 
 
 def parse_export(path: Path, reporting_date: dt.date, org_id: str | None) -> FileParse:
@@ -222,64 +252,64 @@ def parse_export(path: Path, reporting_date: dt.date, org_id: str | None) -> Fil
     name = path.name
     result = FileParse(file=name, org_id=org_id, status="used")
     try:
-        table = read_table(path, EXPORT_FIELDS, REQUIRED_FIELDS, EXPORT_TITLES)
+        table = read_columns(path, EXPORT_FIELDS, REQUIRED_FIELDS, EXPORT_TITLES)
     except ReadError as exc:
         result.status = "unreadable"
         result.findings.append(Finding("unreadable_file", f"файл не прочитан: {exc}", name,
                                        org_id=org_id or ""))
         return result
-    frame = table.frame
-    result.rows_read = len(frame)
-    dates = _map_unique(frame["date"], parse_date)
-    messages = _map_unique(frame["messages_7d"], parse_count)
-    calls = _map_unique(frame["calls_7d"], parse_count)
-    names = frame["full_name"].map(_cell_value)
+    data = table.data
+    result.rows_read = len(table)
+    dates = _map_unique(data["date"], parse_date)
+    messages = _map_unique(data["messages_7d"], parse_count)
+    calls = _map_unique(data["calls_7d"], parse_count)
+    names_in, row_numbers = data["full_name"], data["row"]
 
-    bad_date = dates.isna()
-    on_date = ~bad_date & (dates == reporting_date)
-    empty_name = names == ""
-    bad_messages = messages.isna()
-    bad_calls = calls.isna()
-    rejected_on_date = on_date & (empty_name | bad_messages | bad_calls)
-    rejected = bad_date | rejected_on_date
-    used = on_date & ~rejected_on_date
-    result.rows_rejected = int(rejected.sum())
-    result.rows_other_dates = int((~bad_date & ~on_date).sum())
-
-    for idx in frame.index[rejected]:
-        reasons = []
-        if bad_date[idx]:
-            reasons.append(f"не распознана дата {_cell_text(frame.at[idx, 'date'])}")
+    used: list[int] = []
+    names: list[str] = []
+    # One pass in row order: the findings of rejected rows come out in row order.
+    for i, day in enumerate(dates):
+        if day is None:
+            result.rows_rejected += 1
+            reasons = [f"не распознана дата {_cell_text(data['date'][i])}"]
+        elif day != reporting_date:
+            result.rows_other_dates += 1
+            continue
         else:
-            if empty_name[idx]:
+            person = _cell_value(names_in[i])
+            reasons = []
+            if person == "":
                 reasons.append("пустое ФИО")
-            if bad_messages[idx]:
+            if messages[i] is None:
                 reasons.append("недопустимое число сообщений "
-                               f"{_cell_text(frame.at[idx, 'messages_7d'])}")
-            if bad_calls[idx]:
+                               f"{_cell_text(data['messages_7d'][i])}")
+            if calls[i] is None:
                 reasons.append("недопустимое число звонков "
-                               f"{_cell_text(frame.at[idx, 'calls_7d'])}")
+                               f"{_cell_text(data['calls_7d'][i])}")
+            if not reasons:
+                used.append(i)
+                names.append(person)
+                continue
+            result.rows_rejected += 1
         result.findings.append(Finding("rejected_row", "строка отклонена: " + "; ".join(reasons),
-                                       name, int(frame.at[idx, "row"]), org_id or ""))
+                                       name, row_numbers[i], org_id or ""))
 
-    rows = pd.DataFrame({
-        "org_id": org_id or "",
-        "full_name": names[used].map(lambda s: " ".join(s.split())),
-        "user_type": frame.loc[used, "user_type"].map(_cell_value),
-        "link": frame.loc[used, "link"].map(parse_count),
-        "messages_7d": messages[used],
-        "calls_7d": calls[used],
-        "file": name,
-        "row": frame.loc[used, "row"],
-    })
-    rows["person_key"] = normalize_name(rows["full_name"])
-    result.rows = rows
-    huge = rows[(rows["messages_7d"] > IMPLAUSIBLE_COUNT) | (rows["calls_7d"] > IMPLAUSIBLE_COUNT)]
-    for r in huge["row"]:
-        result.findings.append(Finding(
-            "implausible_count", f"счётчик больше {IMPLAUSIBLE_COUNT:,}".replace(",", " ")
-            + " за 7 дней: значение учтено, проверьте выгрузку", name, int(r), org_id or ""))
-    if not used.any():
+    user_types, links = data["user_type"], data["link"]
+    result.used = {
+        "full_name": [" ".join(n.split()) for n in names],
+        "user_type": [_cell_value(user_types[i]) for i in used],
+        "link": [parse_count(links[i]) for i in used],
+        "messages_7d": [messages[i] for i in used],
+        "calls_7d": [calls[i] for i in used],
+        "row": [row_numbers[i] for i in used],
+    }
+    for i in used:
+        if messages[i] > IMPLAUSIBLE_COUNT or calls[i] > IMPLAUSIBLE_COUNT:
+            result.findings.append(Finding(
+                "implausible_count", f"счётчик больше {IMPLAUSIBLE_COUNT:,}".replace(",", " ")
+                + " за 7 дней: значение учтено, проверьте выгрузку", name, row_numbers[i],
+                org_id or ""))
+    if not used:
         result.status = "no_data_for_date"
     return result
 
@@ -354,29 +384,46 @@ def clean_week(
 
     parses = _map_jobs(jobs, workers, progress)
 
-    # De-duplicate across all files in name order; unknown files get a key of their own.
-    rows = pd.concat(
-        [p.rows.assign(org_key=p.org_id or f"?{p.file}") for p in parses if p.rows is not None],
-        ignore_index=True,
-    ) if any(p.rows is not None for p in parses) else pd.DataFrame(
-        columns=[*PERSON_COLUMNS, "org_key"])
-    dup = rows.duplicated(["org_key", "person_key"], keep="first")
-    first_row = rows[~dup].set_index(["org_key", "person_key"])[["file", "row"]]
-    for rec in rows[dup].itertuples(index=False):
-        orig = first_row.loc[(rec.org_key, rec.person_key)]
-        where = (f"строке {orig['row']}" if orig["file"] == rec.file
-                 else f"файле «{orig['file']}», строка {orig['row']}")
+    # All used rows in file-name order, then row order; unknown files get a key of their own.
+    cols: dict[str, list[object]] = {c: [] for c in ("org_id", *USED_COLUMNS, "file")}
+    org_keys: list[str] = []
+    for p in parses:
+        if p.used is None:
+            continue
+        n = len(p.used["row"])
+        for c in USED_COLUMNS:
+            cols[c].extend(p.used[c])
+        cols["org_id"].extend([p.org_id or ""] * n)
+        cols["file"].extend([p.file] * n)
+        org_keys.extend([p.org_id or f"?{p.file}"] * n)
+    person_keys = normalize_name(pd.Series(cols["full_name"], dtype=object))
+
+    # De-duplicate across all files: the first record of a person is kept.
+    first: dict[tuple[str, str], tuple[str, int]] = {}
+    keep: list[bool] = []
+    dup_per_file: Counter[str] = Counter()
+    for org_key, person_key, file, row, org_id in zip(
+            org_keys, person_keys.tolist(), cols["file"], cols["row"], cols["org_id"],
+            strict=True):
+        key = (org_key, person_key)
+        orig = first.get(key)
+        if orig is None:
+            first[key] = (file, row)
+            keep.append(True)
+            continue
+        keep.append(False)
+        dup_per_file[file] += 1
+        where = (f"строке {orig[1]}" if orig[0] == file
+                 else f"файле «{orig[0]}», строка {orig[1]}")
         findings.append(Finding("duplicate",
                                 f"повтор сотрудника за отчётную дату (первая запись — в {where}); "
-                                "учтён один раз", rec.file, int(rec.row), rec.org_id))
-    dup_per_file = rows[dup].groupby("file").size()
-    unique_rows = rows[~dup]
+                                "учтён один раз", file, row, org_id))
 
     file_records = []
     for p in parses:
         findings.extend(p.findings)
-        n_dup = int(dup_per_file.get(p.file, 0))
-        n_used = (0 if p.rows is None else len(p.rows)) - n_dup
+        n_dup = dup_per_file[p.file]
+        n_used = (0 if p.used is None else len(p.used["row"])) - n_dup
         status = p.status
         if p.org_id is None:
             status = "unknown_org"
@@ -397,9 +444,15 @@ def clean_week(
         })
     files = pd.DataFrame.from_records(file_records, columns=list(FILE_COLUMNS)).astype(FILE_COLUMNS)
 
+    rows = pd.DataFrame({
+        **{c: pd.Series(v, dtype=object) for c, v in cols.items()},
+        "person_key": person_keys,
+    })
+    rows["row"] = rows["row"].astype("int64")
+    # first records of organisations in the registry (unknown files have org_id "")
+    counted = [k and o != "" for k, o in zip(keep, cols["org_id"], strict=True)]
     persons = (
-        unique_rows[unique_rows["org_key"].isin(known)]
-        .drop(columns="org_key")
+        rows[pd.Series(counted, dtype=bool).to_numpy()]
         .sort_values(["org_id", "file", "row"], kind="stable")
         .reset_index(drop=True)
     )
