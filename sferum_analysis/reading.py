@@ -17,8 +17,10 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import html
 import io
 import re
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress
@@ -196,6 +198,181 @@ def _strip_bom(first_row: list[object]) -> None:
     first_row[0] = None if cell in _NA_STRINGS else cell
 
 
+#: A sheet whose cells from A1 to its last filled cell exceed this is refused: calamine
+#: allocates that whole rectangle, so one stray value in cell XFD1048576 of an otherwise small
+#: export would take terabytes and abort the process (no exception to catch).
+MAX_SHEET_CELLS = 5_000_000
+#: An .xlsx worksheet larger than this once decompressed is refused (a ZIP bomb).
+MAX_SHEET_XML_BYTES = 1 << 30
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# A cell reference beyond column Z or row 99999: only then is the exact extent computed.
+_FAR_REF = re.compile(rb'r="(?:[A-Z]{2}|[A-Z][0-9]{6})')  # literal prefix: a fast search
+_CELL_REF = re.compile(rb'<c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+_CELL = re.compile(rb"<c\s([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_REF_ATTR = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
+_FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
+_VALUE = re.compile(rb"<v>[^<]|<is>", re.S)
+
+
+class UncomputedFormula(str):
+    """A formula cell saved without its value (written by a program, never calculated in
+    Excel): the text is the formula, e.g. ``=1+1``. As a number or a date it is invalid."""
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, rem = divmod(number - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _too_big(sheet: str, rows: int, cols: int) -> ReadError:
+    return ReadError(
+        f"лист «{sheet}» слишком велик: заполнена ячейка {_column_letters(cols)}{rows} "
+        f"(таблица {rows} × {cols} ячеек); удалите лишние ячейки (в Excel Ctrl+End "
+        "показывает последнюю заполненную) и сохраните файл")
+
+
+def _check_ole(path: Path) -> None:
+    """An old-format (.xls) or encrypted workbook: check the container before calamine.
+
+    calamine follows sector chains without loop checks: a damaged container can make it
+    run forever. xlrd's reader of the same container refuses such chains.
+    """
+    from xlrd import compdoc
+
+    try:
+        doc = compdoc.CompDoc(path.read_bytes(), logfile=io.StringIO())
+        names = {d.name for d in doc.dirlist}
+        if names & {"EncryptionInfo", "EncryptedPackage"}:
+            raise ReadError("файл защищён паролем: откройте его в Excel, снимите пароль "
+                            "и сохраните заново")
+        stream = next((n for n in ("Workbook", "Book") if n in names), None)
+        if stream is None:
+            raise ReadError("файл не является книгой Excel (документ Office другого типа)")
+        doc.locate_named_stream(stream)
+    except ReadError:
+        raise
+    except Exception:
+        raise ReadError("файл Excel (.xls) повреждён: неверная структура файла") from None
+
+
+def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part (``xl/worksheets/sheet1.xml``) -> sheet name, from the workbook XML."""
+    def attrs(tag: bytes) -> dict[str, str]:
+        return {k.decode().rsplit(":", 1)[-1]: html.unescape(v.decode("utf-8", "replace"))
+                for k, v in re.findall(rb'([\w:]+)="([^"]*)"', tag)}
+
+    try:
+        workbook = zf.read("xl/workbook.xml")
+        rels = zf.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return {}
+    targets = {}
+    for tag in re.findall(rb"<(?:\w+:)?Relationship\b[^>]*>", rels):
+        a = attrs(tag)
+        target = a.get("Target", "")
+        targets[a.get("Id")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    out = {}
+    for tag in re.findall(rb"<(?:\w+:)?sheet\b[^>]*>", workbook):
+        a = attrs(tag)
+        if a.get("id") in targets:
+            out[targets[a["id"]]] = a.get("name", "")
+    return out
+
+
+def _scan_sheet_xml(fh: io.BufferedIOBase) -> tuple[int, int, dict[tuple[int, int], str]]:
+    """Extent (last row, last column) of the cells of a worksheet XML stream and its formula
+    cells without a cached value ((row, column) 0-based -> formula text)."""
+    max_row = max_col = 0
+    formulas: dict[tuple[int, int], str] = {}
+    carry, total, exact = b"", 0, False
+    while True:
+        chunk = fh.read(1 << 22)
+        total += len(chunk)
+        if total > MAX_SHEET_XML_BYTES:
+            return 1 << 20, 1 << 14, formulas  # refused by the caller as too big
+        buf = carry + chunk
+        end = buf.rfind(b"</row>") + 6 if chunk else len(buf)
+        if end < 6:
+            carry = buf
+            continue
+        part, carry = buf[:end], buf[end:]
+        if exact or _FAR_REF.search(part):
+            exact = True
+            for letters, digits in _CELL_REF.findall(part):
+                max_row = max(max_row, int(digits))
+                max_col = max(max_col, _column_number(letters))
+        if b"<f" in part:
+            for m in _CELL.finditer(part):
+                body = m.group(2) or b""
+                f = _FORMULA.search(body)
+                ref = _REF_ATTR.search(m.group(1))
+                if f is None or ref is None or _VALUE.search(body):
+                    continue
+                text = html.unescape((f.group(1) or b"").decode("utf-8", "replace"))
+                formulas[int(ref.group(2)) - 1, _column_number(ref.group(1)) - 1] = "=" + text
+        if not chunk:
+            return max_row, max_col, formulas
+
+
+def _check_workbook(path: Path) -> dict[str, dict[tuple[int, int], str]]:
+    """Refuse a workbook that would crash or hang calamine; return, per sheet name, its
+    formula cells without a cached value (calamine reads them as empty cells)."""
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith(_OLE_MAGIC):
+        _check_ole(path)
+        return {}
+    if not head.startswith(b"PK"):
+        return {}  # not a workbook: calamine says so
+    formulas: dict[str, dict[tuple[int, int], str]] = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = zf.namelist()
+            if "xl/workbook.xml" not in members:
+                raise ReadError("файл не является книгой Excel .xlsx (архив другого формата); "
+                                "откройте его в Excel и сохраните как .xlsx")
+            names = None
+            for part in members:
+                if not (part.startswith("xl/worksheets/") and part.endswith(".xml")):
+                    continue
+                with zf.open(part) as fh:
+                    rows, cols, found = _scan_sheet_xml(fh)
+                if rows * cols > MAX_SHEET_CELLS or found:
+                    names = _sheet_names(zf) if names is None else names
+                if rows * cols > MAX_SHEET_CELLS:
+                    raise _too_big(names.get(part, part), rows, cols)
+                if found:
+                    formulas[names.get(part, part)] = found
+    except ReadError:
+        raise
+    except Exception:
+        raise ReadError("не удалось прочитать книгу Excel: файл повреждён") from None
+    return formulas
+
+
+def _mark_formulas(rows: list[list[object]], cells: dict[tuple[int, int], str]) -> None:
+    """Put :class:`UncomputedFormula` markers into a calamine sheet (raw cells)."""
+    for (r, c), text in cells.items():
+        width = len(rows[0]) if rows else 0
+        while len(rows) <= r:
+            rows.append([""] * width)
+        row = rows[r]
+        if len(row) <= c:
+            row.extend([""] * (c + 1 - len(row)))
+        if row[c] in ("", None):
+            row[c] = UncomputedFormula(text)
+
+
 def _excel_sheets(path: Path) -> list[list[list[object]]]:
     """Every worksheet as calamine gives it: the first row converted, the others raw.
 
@@ -204,6 +381,7 @@ def _excel_sheets(path: Path) -> list[list[list[object]]]:
     """
     from python_calamine import SheetTypeEnum, load_workbook
 
+    formulas = _check_workbook(path)
     try:
         with path.open("rb") as fh:
             book = load_workbook(fh)
@@ -211,8 +389,15 @@ def _excel_sheets(path: Path) -> list[list[list[object]]]:
                                   if s.typ == SheetTypeEnum.WorkSheet)
             if not names:  # pandas failed here too ("Sheet name is an empty list")
                 raise ValueError("no worksheets")
-            sheets = [book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-                      for name in names]
+            sheets = []
+            for name in names:
+                sheet = book.get_sheet_by_name(name)
+                end = sheet.end  # (row, column) of the last cell, 0-based; None if empty
+                if end and (end[0] + 1) * (end[1] + 1) > MAX_SHEET_CELLS:
+                    raise _too_big(name, end[0] + 1, end[1] + 1)
+                sheets.append(sheet.to_python(skip_empty_area=False))
+                if name in formulas:
+                    _mark_formulas(sheets[-1], formulas[name])
         for k, rows in enumerate(sheets):
             if not rows or not rows[0]:
                 sheets[k] = []
@@ -222,6 +407,8 @@ def _excel_sheets(path: Path) -> list[list[list[object]]]:
                 first[0] = rows[0][0]
                 _strip_bom(first)
             rows[0] = first
+    except ReadError:
+        raise
     except Exception as exc:  # calamine raises its own types for every kind of damage
         raise ReadError(_excel_error_message(path, exc)) from None
     return sheets
@@ -232,10 +419,19 @@ def _excel_grids(path: Path) -> list[list[list[object]]]:
             for rows in _excel_sheets(path)]
 
 
-def _excel_error_message(path: Path, exc: Exception) -> str:  # noqa: ARG001
-    head = path.read_bytes()[:8] if path.is_file() else b""
+def _excel_error_message(path: Path, exc: Exception) -> str:
+    from python_calamine import PasswordError
+
+    with path.open("rb") as fh:
+        head = fh.read(1024)
     if path.stat().st_size == 0:
         return "пустой файл"
+    if isinstance(exc, PasswordError):
+        return "файл защищён паролем: откройте его в Excel, снимите пароль и сохраните заново"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and re.search(
+            rb"<(?:html|table|!doctype)", head, re.IGNORECASE):
+        return ("файл — веб-страница (HTML), а не книга Excel: откройте его в Excel "
+                "и сохраните как .xlsx")
     if path.suffix.lower() in (".xlsx", ".xlsm") and head.startswith(b"\xd0\xcf\x11\xe0"):
         return "файл .xlsx в старом формате или защищён паролем"
     if path.suffix.lower() in (".xlsx", ".xlsm") and not head.startswith(b"PK"):
@@ -316,10 +512,12 @@ def read_columns(
         sheets, excel = [_csv_grid(path)], False
     else:  # cells of Excel sheets are converted only where they are used
         sheets, excel = _excel_sheets(path), True
+    heads = []
     for rows in sheets:
         head = rows[:HEADER_SEARCH_ROWS]
         if excel and head:
             head = [head[0], *([_excel_cell(c) for c in row] for row in head[1:])]
+        heads.append(head)
         hit = find_header(head, fields, required)
         if hit is None:
             continue
@@ -343,8 +541,32 @@ def read_columns(
         return Columns(data=data, header_row=header_idx + 1,
                        columns={f: str(head[header_idx][p]) for f, p in positions.items()})
     titles = field_titles or {}
+    closest = _closest_header(heads, fields, required)
+    if closest is not None:
+        row, missing = closest
+        names = ", ".join(f"«{titles.get(f, f)}»" for f in missing)
+        raise ReadError(f"не найдена строка заголовка: в строке {row} нет "
+                        f"{'колонки' if len(missing) == 1 else 'колонок'} {names}")
     wanted = ", ".join(f"«{titles.get(f, f)}»" for f in required)
     raise ReadError(f"не найдена строка заголовка с колонками {wanted}")
+
+
+def _closest_header(
+    heads: Sequence[Sequence[Sequence[object]]],
+    fields: Mapping[str, HeaderMatcher],
+    required: Sequence[str],
+) -> tuple[int, list[str]] | None:
+    """The row (1-based) holding most of the required columns, and the ones it lacks."""
+    best: tuple[int, list[str]] | None = None
+    best_found = 0
+    for head in heads:
+        for r, row in enumerate(head):
+            cells = [normalize_header(c) for c in row]
+            found = [f for f in required if any(fields[f](c) for c in cells)]
+            if len(found) > best_found:
+                best_found = len(found)
+                best = (r + 1, [f for f in required if f not in found])
+    return best
 
 
 def read_table(
@@ -401,6 +623,7 @@ def _is_blank(cell: object) -> bool:
 
 
 __all__ = [
+    "MAX_SHEET_CELLS",
     "TABLE_SUFFIXES",
     "Columns",
     "ReadError",
@@ -413,4 +636,5 @@ __all__ = [
     "read_grids",
     "read_table",
     "regex_matcher",
+    "UncomputedFormula",
 ]
