@@ -29,7 +29,15 @@ import pandas as pd
 from .findings import Finding
 from .findings import to_frame as findings_frame
 from .formatting import rows_phrase
-from .reading import TABLE_SUFFIXES, ReadError, prefix_matcher, read_columns, regex_matcher
+from .reading import (
+    TABLE_SUFFIXES,
+    ReadError,
+    UncomputedFormula,
+    normalize_header,
+    prefix_matcher,
+    read_columns,
+    regex_matcher,
+)
 
 EXPORT_FIELDS = {
     "date": prefix_matcher("Дата"),
@@ -52,6 +60,10 @@ IMPLAUSIBLE_COUNT = 100_000
 #: A count above this is rejected: it cannot be real, and int64 columns and sums
 #: (messages + calls, totals) must never overflow.
 MAX_COUNT = 2**31 - 1
+#: Rows dated more than this after the reporting date get a ``future_date`` warning (they
+#: stay "other dates"). Exports for a week normally end one day after it (D+1): a row dated
+#: after the *next* reporting date is a typo or an export of the wrong period.
+FUTURE_DAYS = 7
 
 _ORG_ID_RE = re.compile(r"^(\d+)(?=$|[ _.\-])")
 _SKIPPED_NAMES = frozenset({"thumbs.db", "desktop.ini"})
@@ -185,6 +197,8 @@ def _cell_value(value: object) -> str:
 
 
 _LETTERS_RU = re.compile(r"[а-яё]", re.IGNORECASE)
+#: Two words of letters in any script: possibly a name written in Latin letters.
+_TWO_WORDS = re.compile(r"[^\W\d_]{2,}[\s,.]+[^\W\d_]{2,}")
 
 
 def _cell_text(value: object) -> str:
@@ -195,9 +209,12 @@ def _cell_text(value: object) -> str:
     not shown.
     """
     text = _cell_value(value)
-    if _LETTERS_RU.search(text):
+    if _LETTERS_RU.search(text) or _TWO_WORDS.search(text):
         return "«…» (текст скрыт)"
-    return f"«{text[:60]}»"
+    shown = f"«{text[:60]}…»" if len(text) > 60 else f"«{text}»"
+    if isinstance(value, UncomputedFormula):
+        return shown + " (формула без сохранённого значения)"
+    return shown
 
 
 # ---------------------------------------------------------------------------------------
@@ -267,19 +284,25 @@ def parse_export(path: Path, reporting_date: dt.date, org_id: str | None) -> Fil
 
     used: list[int] = []
     names: list[str] = []
+    future: list[int] = []
+    future_limit = reporting_date + dt.timedelta(days=FUTURE_DAYS)
     # One pass in row order: the findings of rejected rows come out in row order.
     for i, day in enumerate(dates):
         if day is None:
             result.rows_rejected += 1
-            reasons = [f"не распознана дата {_cell_text(data['date'][i])}"]
+            reasons = [_bad_date_reason(data["date"][i], names_in[i])]
         elif day != reporting_date:
             result.rows_other_dates += 1
+            if day > future_limit:
+                future.append(i)
             continue
         else:
             person = _cell_value(names_in[i])
             reasons = []
             if person == "":
                 reasons.append("пустое ФИО")
+            elif isinstance(names_in[i], UncomputedFormula):
+                reasons.append("ФИО — формула без сохранённого значения")
             if messages[i] is None:
                 reasons.append("недопустимое число сообщений "
                                f"{_cell_text(data['messages_7d'][i])}")
@@ -309,9 +332,23 @@ def parse_export(path: Path, reporting_date: dt.date, org_id: str | None) -> Fil
                 "implausible_count", f"счётчик больше {IMPLAUSIBLE_COUNT:,}".replace(",", " ")
                 + " за 7 дней: значение учтено, проверьте выгрузку", name, row_numbers[i],
                 org_id or ""))
+    if future:
+        latest = max(dates[i] for i in future)
+        result.findings.append(Finding(
+            "future_date",
+            f"{rows_phrase(len(future))} с датой позже {future_limit:%d.%m.%Y} (самая поздняя — "
+            f"{latest:%d.%m.%Y}); это другие даты, в расчёт не входят: проверьте период выгрузки",
+            name, row_numbers[future[0]], org_id or ""))
     if not used:
         result.status = "no_data_for_date"
     return result
+
+
+def _bad_date_reason(date_cell: object, name_cell: object) -> str:
+    if (normalize_header(date_cell).startswith("дата")
+            and normalize_header(name_cell).startswith("фио")):
+        return "повтор строки заголовка (выгрузки склеены в один файл?)"
+    return f"не распознана дата {_cell_text(date_cell)}"
 
 
 # ---------------------------------------------------------------------------------------
