@@ -199,6 +199,9 @@ def _cell_value(value: object) -> str:
 _LETTERS_RU = re.compile(r"[а-яё]", re.IGNORECASE)
 #: Two words of letters in any script: possibly a name written in Latin letters.
 _TWO_WORDS = re.compile(r"[^\W\d_]{2,}[\s,.]+[^\W\d_]{2,}")
+#: Control characters (NUL, ESC, ...) are shown as U+FFFD in quality messages (line breaks
+#: and tabs as spaces).
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _cell_text(value: object) -> str:
@@ -208,7 +211,7 @@ def _cell_text(value: object) -> str:
     Cyrillic letters (a name shifted into the date or count column, say) is described,
     not shown.
     """
-    text = _cell_value(value)
+    text = _CONTROL_CHARS.sub("\ufffd", " ".join(_cell_value(value).split()))
     if _LETTERS_RU.search(text) or _TWO_WORDS.search(text):
         return "«…» (текст скрыт)"
     shown = f"«{text[:60]}…»" if len(text) > 60 else f"«{text}»"
