@@ -21,6 +21,7 @@ import html
 import io
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress
@@ -94,12 +95,15 @@ def _decode_csv(data: bytes) -> str:
 
 
 def _sniff_delimiter(lines: Sequence[str]) -> str:
-    """``;`` or ``,`` (or tab): the one that splits the widest of the first lines."""
-    best, best_count = ";", -1
+    """``;`` or ``,`` (or tab): the one that splits most of the first lines into the same
+    number (> 1) of cells, then the widest. One odd line (a cell "Иванова, Петрова, ..."
+    in a ``;`` file) does not decide how the whole file is split."""
+    best, best_key = ";", (-1, -1)
     for delim in (";", ",", "\t"):
-        count = max((len(next(csv.reader([ln], delimiter=delim), [])) for ln in lines), default=0)
-        if count > best_count:
-            best, best_count = delim, count
+        widths = Counter(len(next(csv.reader([ln], delimiter=delim), [])) for ln in lines)
+        key = max(((n, w) for w, n in widths.items() if w > 1), default=(0, 0))
+        if key > best_key:
+            best, best_key = delim, key
     return best
 
 
