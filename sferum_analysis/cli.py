@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from . import __version__
 from .config import DEFAULT_DATA_DIR, DEFAULT_REPORTS_DIR, SAMPLE_WEEK, Paths, WeekError
 from .metrics import ActiveRule
+from .quality_checks import SHARP_CHANGE_PP
 from .registry import RegistryError
 
 EXIT_OK, EXIT_FAILED, EXIT_STRICT = 0, 1, 2
@@ -97,11 +98,22 @@ def build_parser() -> Parser:
                      help="правило активности: any — сообщения + звонки ≥ 1; "
                           "quota — сообщения ≥ M и звонки ≥ C")
     run.add_argument("--quota-messages", type=int, default=10, metavar="M",
-                     help="порог сообщений за 7 дней для правила quota")
+                     help="порог сообщений за 7 дней для правила quota и проверки "
+                          "quota_jump (скачок «от нуля ровно до порога»)")
     run.add_argument("--quota-calls", type=int, default=1, metavar="C",
-                     help="порог звонков за 7 дней для правила quota")
+                     help="порог звонков за 7 дней для правила quota и проверки quota_jump")
     run.add_argument("--workers", type=int, default=0, metavar="N",
                      help="процессов для чтения файлов (0 — по числу ядер)")
+    run.add_argument("--edition", choices=["ministry", "internal"], default="ministry",
+                     help="редакция отчёта: ministry — для министерства, без приложения; "
+                          "internal — с приложением «организации, которым стоит позвонить» "
+                          "(по МО: самый низкий %% активности, нет выгрузки или она устарела)")
+    run.add_argument("--target", type=float, default=None, metavar="ПРОЦЕНТ",
+                     help="целевой %% активности (например 75): линия на диаграммах, МО ниже "
+                          "цели отмечены в таблице активности (по умолчанию: без цели)")
+    run.add_argument("--jump-threshold", type=float, default=SHARP_CHANGE_PP, metavar="П.П.",
+                     help="порог замечания sharp_change: изменение %% зарегистрированных или "
+                          "%% активности МО за неделю больше стольких процентных пунктов")
     status = sub.add_parser(
         "status", help="показать недели, их состояние и число замечаний",
         description="Список недель из data/raw: опубликована ли неделя, изменились ли входные "
@@ -167,12 +179,18 @@ def cmd_run(args: argparse.Namespace) -> int:
                      "Справка: sferum run --help")
     if args.workers < 0 or args.quota_messages < 0 or args.quota_calls < 0:
         return _fail("--workers, --quota-messages и --quota-calls должны быть ≥ 0")
+    if args.target is not None and not 0 < args.target <= 100:
+        return _fail(f"--target должен быть от 0 до 100 (процент), получено {args.target:g}")
+    if not 0 < args.jump_threshold <= 100:
+        return _fail("--jump-threshold должен быть больше 0 и не больше 100 (процентных "
+                     f"пунктов), получено {args.jump_threshold:g}")
     paths = Paths.from_dirs(args.data_dir, args.reports_dir)
     console = Console()
     user_errors = (UserError, WeekError, RegistryError, StepFailed, ValueError)
     try:
         rule = ActiveRule(args.active_rule, args.quota_messages, args.quota_calls)
-        options = RunOptions(rule=rule, workers=args.workers)
+        options = RunOptions(rule=rule, workers=args.workers, target_pct=args.target,
+                             edition=args.edition, jump_threshold=args.jump_threshold)
         with RunLock(paths):
             weeks = pending_weeks(paths) if args.pending else [args.week]
             if args.pending and not weeks:
@@ -189,9 +207,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                     console.line(f"sferum: ошибка: {week}: {exc}")
                     failed.append(week)
                     continue
-                results.append(result)
-                print(f"Неделя {result.week} опубликована: {result.report_dir} "
-                      f"({_counts_text(result.counts)})", flush=True)
+                for done in [*result.previous, result]:
+                    results.append(done)
+                    print(f"Неделя {done.week} опубликована: {done.report_dir} "
+                          f"({_counts_text(done.counts)})", flush=True)
     except user_errors as exc:
         return _fail(str(exc))
     if failed:

@@ -33,6 +33,9 @@ CODES: dict[str, tuple[Level, str]] = {
     "unsupported_file": (Level.WARNING, "Файл неподдерживаемого типа"),
     "future_date": (Level.WARNING, "Строки с датой после отчётной недели"),
     "implausible_count": (Level.WARNING, "Неправдоподобно большое значение счётчика"),
+    "sharp_change": (Level.WARNING, "Резкое изменение показателя МО за неделю"),
+    "identical_counts": (Level.WARNING, "Одинаковое число сообщений у большинства сотрудников"),
+    "quota_jump": (Level.WARNING, "Скачок счётчиков от нуля ровно до порога"),
     "skipped_file": (Level.INFO, "Пропущен служебный файл"),
 }
 

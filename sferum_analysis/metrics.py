@@ -56,6 +56,19 @@ class ActiveRule:
         return (f"активен, если за 7 дней не меньше {self.min_messages} сообщений "
                 f"и не меньше {self.min_calls} звонков")
 
+    def as_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "min_messages": self.min_messages,
+                "min_calls": self.min_calls}
+
+    @classmethod
+    def from_dict(cls, data: object) -> ActiveRule | None:
+        """The rule stored by :meth:`as_dict` (manifest, metrics_meta.json); None if unusable."""
+        try:
+            return cls(str(data["kind"]), int(data["min_messages"]),  # type: ignore[index]
+                       int(data["min_calls"]))  # type: ignore[index]
+        except (KeyError, TypeError, ValueError):
+            return None
+
     def mask(self, persons: pd.DataFrame) -> pd.Series:
         messages = persons["messages_7d"].astype("int64")
         calls = persons["calls_7d"].astype("int64")
@@ -78,6 +91,29 @@ def pct(numerator: int, denominator: int) -> float | None:
 
 def exact_ratio(numerator: int, denominator: int) -> Fraction | None:
     return None if denominator == 0 else Fraction(numerator, denominator)
+
+
+def pct_change(numerator: int, denominator: int, prev_numerator: int,
+               prev_denominator: int) -> float | None:
+    """Change of a percentage in percentage points, from the *exact* ratios of both weeks.
+
+    ``(n/d − n₀/d₀) × 100`` rounded to one decimal, half away from zero (so +0,05 and
+    −0,05 round to +0,1 and −0,1 alike); None when either denominator is 0. Because both
+    published values are rounded too, the change may differ by 0,1 from the difference
+    of the two published values (10,04 → 10,16 is shown as 10,0 → 10,2 with +0,1).
+    """
+    if denominator == 0 or prev_denominator == 0:
+        return None
+    diff = (Fraction(numerator, denominator) - Fraction(prev_numerator, prev_denominator)) * 1000
+    tenths = int(abs(diff) + Fraction(1, 2))  # floor(|x| + 1/2): half away from zero
+    return (tenths if diff >= 0 else -tenths) / 10
+
+
+def same_rule(a: ActiveRule | None, b: ActiveRule | None) -> bool:
+    """Whether two activity rules count the same persons as active (None: unknown)."""
+    if a is None or b is None or a.kind != b.kind:
+        return False
+    return a.kind == "any" or (a.min_messages, a.min_calls) == (b.min_messages, b.min_calls)
 
 
 def org_activity(orgs: pd.DataFrame, persons: pd.DataFrame, rule: ActiveRule) -> pd.DataFrame:
@@ -137,6 +173,50 @@ def mo_metrics(orgs: pd.DataFrame) -> pd.DataFrame:
         if col not in out:
             out[col] = pd.NA
     return out[list(METRIC_COLUMNS)].astype(METRIC_COLUMNS).reset_index(drop=True)
+
+
+#: Week-over-week columns added by :func:`with_previous` (empty without a previous week).
+PREVIOUS_COLUMNS = {
+    "pct_registered_prev": "Float64",
+    "pct_active_prev": "Float64",
+    "change_registered_pp": "Float64",
+    "change_active_pp": "Float64",
+    "rank_registered_prev": "Int64",
+    "rank_active_prev": "Int64",
+}
+
+
+def with_previous(metrics: pd.DataFrame, previous: pd.DataFrame | None, *,
+                  compare_active: bool = True) -> pd.DataFrame:
+    """``metrics`` with the previous week's values, ranks and the changes (p. p.).
+
+    ``pct_*_prev`` and ``rank_*_prev`` are the previous week's published values (the
+    ``metrics`` of that week, matched by org_type and МО); ``change_*_pp`` come from
+    :func:`pct_change` on the counts of both weeks. Everything is empty without a
+    previous week, for a (type, МО) absent from it, and — for activity — when
+    ``compare_active`` is false (the weeks were counted under different activity rules).
+    """
+    out = metrics.copy()
+    for col, dtype in PREVIOUS_COLUMNS.items():
+        out[col] = pd.Series(pd.NA, index=out.index, dtype=dtype)
+    if previous is None or previous.empty:
+        return out
+    prev = {(str(r.org_type), str(r.mo)): r for r in previous.itertuples(index=False)}
+    for i, rec in out.iterrows():
+        p = prev.get((str(rec["org_type"]), str(rec["mo"])))
+        if p is None:
+            continue
+        out.at[i, "pct_registered_prev"] = p.pct_registered
+        out.at[i, "rank_registered_prev"] = p.rank_registered
+        out.at[i, "change_registered_pp"] = pct_change(
+            int(rec["registered"]), int(rec["staff_total"]), int(p.registered),
+            int(p.staff_total))
+        if compare_active:
+            out.at[i, "pct_active_prev"] = p.pct_active
+            out.at[i, "rank_active_prev"] = p.rank_active
+            out.at[i, "change_active_pp"] = pct_change(
+                int(rec["active"]), int(rec["registered"]), int(p.active), int(p.registered))
+    return out.astype(PREVIOUS_COLUMNS)
 
 
 def ranked(metrics: pd.DataFrame, org_type: str, by: str) -> pd.DataFrame:

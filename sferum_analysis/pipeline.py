@@ -21,8 +21,9 @@ from pathlib import Path
 from . import __version__, publish
 from .config import NOTEBOOKS_DIR, Paths, parse_week, report_stem
 from .metrics import ActiveRule
+from .quality_checks import SHARP_CHANGE_PP
 from .registry import read_registry
-from .steps import UserError, registry_path, week_dir
+from .steps import UserError, is_processed, previous_week, registry_path, week_dir
 from .storage import fingerprint, read_parquet, write_json
 
 log = logging.getLogger("sferum")
@@ -33,6 +34,9 @@ REPORT_NOTEBOOK = "03_report.ipynb"
 #: Fixed timestamp for the report kernel (matplotlib, nbconvert): reruns give the same bytes.
 SOURCE_DATE_EPOCH = "946684800"  # 2000-01-01T00:00:00Z
 MANIFEST = "manifest.json"
+#: Editions of the report: ``ministry`` (no annex) and ``internal`` (with the annex of
+#: organisations to call, for the centre and the municipal coordinators).
+EDITIONS = {"ministry": "для министерства", "internal": "внутренняя"}
 
 
 class StepFailed(Exception):
@@ -53,6 +57,15 @@ class RunOptions:
     workers: int = 0
     publish: bool = True
     target_pct: float | None = None
+    edition: str = "ministry"
+    jump_threshold: float = SHARP_CHANGE_PP
+    #: Weeks that failed in this invocation: not tried again as someone's previous week.
+    failed: set[str] = field(default_factory=set, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.edition not in EDITIONS:
+            raise ValueError(f"редакция должна быть одной из {', '.join(EDITIONS)}, "
+                             f"получено {self.edition!r}")
 
 
 @dataclass
@@ -60,6 +73,8 @@ class RunResult:
     week: str
     report_dir: Path
     counts: dict[str, int]  # findings per level
+    #: Earlier weeks processed first by this run (their reports were published too).
+    previous: list[RunResult] = field(default_factory=list)
 
     @property
     def errors(self) -> int:
@@ -237,10 +252,41 @@ def _file_logger(path: Path) -> tuple[logging.Logger, logging.Handler]:
     return logger, handler
 
 
+def _process_previous(week: str, paths: Paths, options: RunOptions, notify: Notify,
+                      progress: Notify | None) -> list[RunResult]:
+    """Process, oldest first, the earlier weeks of ``data/raw`` that the comparison needs.
+
+    Walks back from ``week`` while the previous week folder has no processed metrics
+    and has not failed in this invocation, then runs :func:`run_week` on each, oldest
+    first (each then finds its own previous week processed). A week that fails is
+    reported and left out: the later weeks are published without comparison with it.
+    The caller holds the run lock.
+    """
+    chain, current = [], week
+    while True:
+        prev = previous_week(paths, current)
+        if prev is None or prev in options.failed or is_processed(paths.processed_week(prev)):
+            break
+        chain.append(prev)
+        current = prev
+    results = []
+    for prev in reversed(chain):
+        notify(f"{week}: предыдущая неделя {prev} ещё не обработана — обрабатываю её первой")
+        try:
+            results.append(run_week(prev, paths, options, notify, progress))
+        except Exception as exc:  # noqa: BLE001 - reported; the later weeks go on
+            options.failed.add(prev)
+            notify(f"{week}: неделю {prev} обработать не удалось ({exc}); отчёты за более "
+                   "поздние недели не сравниваются с ней")
+    return results
+
+
 def run_week(week: str, paths: Paths, options: RunOptions | None = None,
              notify: Notify = lambda msg: None, progress: Notify | None = None) -> RunResult:
     """Process and publish one reporting week. Raises UserError or StepFailed.
 
+    An earlier week of ``data/raw`` that has not been processed yet is processed first
+    (:func:`_process_previous`), so that the report can compare with the previous week.
     ``notify`` receives one line per step (for the terminal and ``run.log``), ``progress``
     the notebooks' progress lines (files read).
     """
@@ -248,6 +294,18 @@ def run_week(week: str, paths: Paths, options: RunOptions | None = None,
     parse_week(week)
     week_dir(paths, week)
     read_registry(registry_path(paths))  # a registry error stops the run before any work
+    try:
+        earlier = _process_previous(week, paths, options, notify, progress)
+        result = _run_one_week(week, paths, options, notify, progress)
+    except BaseException:
+        options.failed.add(week)
+        raise
+    result.previous = earlier
+    return result
+
+
+def _run_one_week(week: str, paths: Paths, options: RunOptions, notify: Notify,
+                  progress: Notify | None) -> RunResult:
     recover(paths, week)
 
     pid = os.getpid()
@@ -274,24 +332,36 @@ def run_week(week: str, paths: Paths, options: RunOptions | None = None,
 
     common = {"week": week, "data_dir": str(paths.data_dir),
               "processed_dir": str(processed_stage)}
+    prev = previous_week(paths, week)
     try:
         say(f"запуск (sferum-analysis {__version__}, правило активности: "
-            f"{options.rule.describe()})")
+            f"{options.rule.describe()}; редакция: {EDITIONS[options.edition]})")
+        if prev is None:
+            say("предыдущей недели в data/raw нет: отчёт без сравнения")
+        elif not is_processed(paths.processed_week(prev)):
+            say(f"предыдущая неделя {prev} не обработана: отчёт без сравнения с ней")
+        elif week_status(paths, prev).state == "changed":
+            say(f"входные файлы предыдущей недели {prev} изменились после её обработки: "
+                f"сравнение — с опубликованными значениями (обновите: sferum run {prev})")
         step("очистка выгрузок", CLEAN_NOTEBOOK, {**common, "workers": options.workers})
         rule_parameters = {"report_dir": str(report_stage), "active_rule": options.rule.kind,
                            "quota_messages": options.rule.min_messages,
                            "quota_calls": options.rule.min_calls}
-        step("расчёт показателей", METRICS_NOTEBOOK, {**common, **rule_parameters})
+        step("расчёт показателей", METRICS_NOTEBOOK,
+             {**common, **rule_parameters, "jump_threshold": float(options.jump_threshold)})
         if options.publish:
             os.environ.setdefault("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)  # for the kernel
             step("отчёт", REPORT_NOTEBOOK, {**common, **rule_parameters,
-                                             "target_pct": float(options.target_pct or 0.0)})
+                                             "target_pct": float(options.target_pct or 0.0),
+                                             "edition": options.edition})
             say("публикация HTML и PDF…")
+            title = f"ИКОП «Сферум»: отчёт за неделю по {parse_week(week):%d.%m.%Y}"
+            if options.edition != "ministry":
+                title += f" ({EDITIONS[options.edition]} редакция)"
             try:
                 html = publish.notebook_to_html(
                     notebooks_out / REPORT_NOTEBOOK, report_stage / f"{report_stem(week)}.html",
-                    title=f"ИКОП «Сферум»: отчёт за неделю по {parse_week(week):%d.%m.%Y}",
-                    week=week)
+                    title=title, week=week)
                 publish.html_to_pdf(html, report_stage / f"{report_stem(week)}.pdf")
             except Exception as exc:
                 raise StepFailed("публикация отчёта", notebooks_out / REPORT_NOTEBOOK,
@@ -301,7 +371,11 @@ def run_week(week: str, paths: Paths, options: RunOptions | None = None,
         write_json({
             "week": week,
             "inputs": inputs_fingerprint(paths, week),
-            "active_rule": vars(options.rule),
+            "active_rule": options.rule.as_dict(),
+            "edition": options.edition,
+            "target_pct": options.target_pct or None,
+            "jump_threshold": float(options.jump_threshold),
+            "previous_week": prev,
             "version": __version__,
             "findings": counts,
             "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -1,8 +1,9 @@
 """The published week: report tables and charts (report.py), HTML, PDF and XLSX of a run.
 
 Fast tests build tiny metrics by hand and check the builders. Slow tests copy the sample
-data (``data/raw``; ``SFERUM_SAMPLE_RAW`` may point elsewhere) into a temporary folder,
-run ``sferum run`` for the previous week and the sample week once per module, and read
+data (``data/raw``; ``SFERUM_SAMPLE_RAW`` may point elsewhere: the registry and the three
+latest weeks) into a temporary folder, run ``sferum run`` for the sample week once per
+module (it processes the two earlier weeks first: week over week and trends) and read
 the published HTML (BeautifulSoup), PDF (pypdf) and XLSX (openpyxl).
 """
 
@@ -25,7 +26,7 @@ from test_html_browser import browser, open_page  # noqa: F401  (browser: module
 from sferum_analysis import municipalities
 from sferum_analysis import report as rp
 from sferum_analysis.findings import Finding, to_frame
-from sferum_analysis.metrics import ActiveRule, mo_metrics
+from sferum_analysis.metrics import ActiveRule, mo_metrics, with_previous
 
 REPO = Path(__file__).resolve().parents[1]
 WEEK = "2024-01-29"
@@ -154,21 +155,129 @@ def test_missing_type_gives_dashes_not_errors():
     assert "—" in rp.headline_html(only_schools)
 
 
-def test_changes_table(tiny):
+def _earlier() -> pd.DataFrame:
+    """The previous week of ``_orgs``: г. Орёл had 8 registered and 4 active."""
     earlier = _orgs()
     earlier.loc[earlier["org_id"] == "11", ["registered", "active"]] = [8, 4]
-    table = rp.changes_table(tiny, mo_metrics(earlier), PREVIOUS, WEEK)
+    return mo_metrics(earlier)
+
+
+@pytest.fixture(scope="module")
+def compared(tiny) -> pd.DataFrame:
+    return with_previous(tiny, _earlier())
+
+
+def test_ranked_table_with_previous_week(compared):
+    table = rp.ranked_table(compared, "registered", prev_week=PREVIOUS)
+    assert list(table.columns)[:6] == ["№", "МО", "% Зарегистрированных воспитателей",
+                                       "Неделя по 22.01, %", "Изменение, п.\u00a0п.",
+                                       "Изменение места"]
     orel = table[table["МО"] == "г. Орёл"].iloc[0]
-    assert orel.iloc[1:7].tolist() == [80.0, 90.0, 10.0, 50.0, 33.3, -16.7]
-    assert table.iloc[-1]["МО"] == "Среднее значение по региону"
-    soup = BeautifulSoup(rp.table_html(table), "html.parser")
-    orel_cells = soup.select("tbody tr")[0].find_all("td")
-    assert orel_cells[3].get_text() == "+10,0" and orel_cells[3]["class"] == ["delta-up"]
-    assert orel_cells[6].get_text() == "\u221216,7" and orel_cells[6]["class"] == ["delta-down"]
-    without = rp.changes_table(tiny, mo_metrics(earlier), PREVIOUS, WEEK, with_active=False)
-    assert not any("актив" in str(c) for c in without.columns)
+    # 8/10 -> 9/10: +10,0; the rank: 2nd both weeks (Ливны 125 % first)
+    assert orel.iloc[2:6].tolist() == [90.0, 80.0, 10.0, 0]
+    active = rp.ranked_table(compared, "active", prev_week=PREVIOUS)
+    orel = active[active["МО"] == "г. Орёл"].iloc[0]
+    # 4/8 = 50,0 -> 3/9 = 33,3: exact change −16,7; Болхов (0 %) stays 3rd
+    assert orel.iloc[2:6].tolist() == [33.3, 50.0, -16.7, 0]
+    region = active.iloc[-1]
+    assert region["МО"] == rp.REGION_MEAN and pd.isna(region["Изменение места"])
+    assert region["Неделя по 22.01, %"] == 47.4  # 9 / 19
+    soup = BeautifulSoup(rp.table_html(active), "html.parser")
+    cells = soup.select("tbody tr")[1].find_all("td")
+    assert [c.get_text() for c in cells] == ["2", "г. Орёл", "33,3", "50,0",
+                                             "\u25bc\u00a0\u221216,7", "0"]
+    assert cells[4]["class"] == ["num", "delta-down"]
+    # without a previous week (or without its values): the seed's columns only
+    assert list(rp.ranked_table(compared, "registered").columns)[:3] == [
+        "№", "МО", "% Зарегистрированных воспитателей"]
+    assert "Изменение места" not in rp.ranked_table(with_previous(compared, None), "active",
+                                                    prev_week=PREVIOUS).columns
 
 
+def test_rank_change_and_delta_texts():
+    assert rp.delta_text(1.5) == "\u25b2\u00a0+1,5"
+    assert rp.delta_text(-0.3) == "\u25bc\u00a0\u22120,3"
+    assert rp.delta_text(0.0) == "0,0" and rp.delta_text(pd.NA) == "—"
+    assert rp.rank_change_text(2) == "\u25b2\u00a02"
+    assert rp.rank_change_text(-1) == "\u25bc\u00a01"
+    assert rp.rank_change_text(0) == "0" and rp.rank_change_text(pd.NA) == ""
+    frame = pd.DataFrame({"МО": ["a", "b"], "Изменение места": pd.array([3, -2], "Int64"),
+                          rp.ROW_CLASS: ["", ""]})
+    soup = BeautifulSoup(rp.table_html(frame), "html.parser")
+    assert [td["class"] for td in soup.select("td:nth-of-type(2)")] == [
+        ["num", "delta-up"], ["num", "delta-down"]]
+
+
+def test_district_table_with_previous_week(compared):
+    table = rp.district_table(compared, prev_week=PREVIOUS)
+    assert list(table.columns)[:7] == ["№ п/п", "МО", "Зарегистрировано участников",
+                                       "Активные", "% Активности", "Неделя по 22.01, %",
+                                       "Изменение, п.\u00a0п."]
+    total = table.iloc[-1]
+    assert (total["Неделя по 22.01, %"], total["Изменение, п.\u00a0п."]) == (99.8, 0.0)
+
+
+def test_target_marks_municipalities_below(tiny):
+    table = rp.ranked_table(tiny, "active", target=50.0)
+    gaps = dict(zip(table["МО"], table["До цели, п.\u00a0п."], strict=True))
+    assert gaps["г. Орёл"] == -16.7 and gaps["Болховский район"] == -50.0
+    assert pd.isna(gaps["г. Ливны"]) and pd.isna(gaps["г. Мценск"])  # 100 %; no value
+    assert gaps[rp.REGION_MEAN] == -10.0
+    assert rp.below_target(tiny, 50.0) == ["г. Орёл", "Болховский район"]
+    assert rp.below_target(tiny, None) == []
+    assert "До цели, п.\u00a0п." not in rp.ranked_table(tiny, "registered", target=50.0)
+    html = rp.table_html(table)
+    assert '<td class="num delta-down">\u221216,7</td>' in html
+    fig = rp.ranked_chart(table, title="t", region_value=40.0, target=50.0)
+    red = {t.get_text() for t in fig.axes[0].get_yticklabels()
+           if t.get_color() == rp.COLOR_BELOW}
+    assert red == {"г. Орёл", "Болховский район *"}
+
+
+def test_headline_shows_the_change(compared):
+    text = BeautifulSoup(rp.headline_html(compared, prev_week=PREVIOUS), "html.parser") \
+        .get_text(" ")
+    assert "к неделе по 22.01.2024" in text and "+4,2" in text  # 19/24 − 18/24
+    assert "к неделе" not in BeautifulSoup(rp.headline_html(compared), "html.parser").get_text()
+
+
+def test_title_names_edition_and_previous_week():
+    soup = BeautifulSoup(rp.title_html(WEEK, "internal", PREVIOUS, True), "html.parser")
+    assert soup.h1.get_text() == "Использование ИКОП «Сферум» — неделя по 29.01.2024"
+    assert "Внутренняя редакция" in soup.p.get_text() and "по 22.01.2024" in soup.p.get_text()
+    pending = rp.title_html(WEEK, "ministry", PREVIOUS, False)
+    assert "Редакция для министерства" in pending and "ещё не обработана" in pending
+    assert "сравнения за неделю нет" in rp.title_html(WEEK, "ministry", None, False)
+    with pytest.raises(ValueError):
+        rp.title_html(WEEK, "press")
+
+
+def test_drilldown_table():
+    orgs = _orgs().assign(active=lambda d: d["active"].astype("int64"))
+    orgs["last_date"] = pd.array([pd.NA] * 6, dtype="string")
+    orgs["stale"] = False
+    orgs.loc[orgs["org_id"] == "32", ["status", "last_date", "stale"]] = [
+        "no_data_for_date", "2024-01-22", True]
+    metrics = mo_metrics(orgs)
+    findings = to_frame([Finding("identical_counts", "…", "21.csv", 2, org_id="21")])
+    table = rp.drilldown_table(orgs, metrics, WEEK, findings=findings)
+    rows = table[["МО", "Организация"]].values.tolist()
+    # Ливны: padding; Болхов: stale export first, then 0 % (below the region's 40,0 %);
+    # Орёл 33,3 % is below 40,0 % too; the schools: 50 % and 99,9 % vs 99,8 % regional
+    assert rows == [["г. Орёл", "ДС №1"], ["г. Ливны", "ДС Ливны"],
+                    ["г. Мценск", "СОШ Мценск"],
+                    ["Болховский район", "ДС Болхов-2"], ["Болховский район", "ДС Болхов"]]
+    reasons = dict(zip(table["Организация"], table["Почему в списке"], strict=True))
+    assert reasons["ДС Болхов-2"].startswith("выгрузка устарела: последняя дата в файле "
+                                             "22.01.2024, а нужна 29.01.2024")
+    assert "одинаковое число сообщений" in reasons["ДС Ливны"]
+    assert reasons["ДС Болхов"] == ("низкая активность: ниже среднего по региону для ДОО "
+                                   f"(40,0{NBSP}%)")
+    assert pd.isna(table.set_index("Организация").at["ДС Болхов-2", "% Активности"])
+    with_target = rp.drilldown_table(orgs, metrics, WEEK, target=35.0, per_mo=1)
+    assert with_target["Организация"].tolist() == ["ДС №1", "ДС Болхов-2", "ДС Болхов"]
+    html = rp.drilldown_html(table)
+    assert html.count("<h4>") == 4 and "По реестру" not in html
 def test_same_rule():
     assert rp.same_rule(ActiveRule(), ActiveRule("any", 3, 3))
     assert rp.same_rule(ActiveRule("quota", 10, 1), ActiveRule("quota", 10, 1))
@@ -219,7 +328,7 @@ def test_chart_is_deterministic_png_with_marks(tiny):
     assert [round(b.get_width(), 1) for b in bars[:3]] == [125.0, 90.0, 60.0]
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend == ["Среднее значение по региону: 83,3", "Цель: 95,0",
-                      "* неполный охват выгрузками",
+                      "ниже цели (2): МО красным", "* неполный охват выгрузками",
                       "† зарегистрировано больше, чем по реестру"]
     png = rp.figure_png(fig)
     assert png == rp.figure_png(rp.ranked_chart(table, title="t", region_value=83.3,
@@ -257,12 +366,15 @@ def sample(tmp_path_factory, run_cli):
     if not (raw / WEEK).is_dir() or not (raw / "registry").is_dir():
         pytest.skip(f"the sample data {raw}/{WEEK} and {raw}/registry are missing (make sample)")
     root = tmp_path_factory.mktemp("report")
-    shutil.copytree(raw, root / "data" / "raw")
-    if (raw / PREVIOUS).is_dir():  # an earlier week gives the week-over-week section
-        res = _run(run_cli, root, PREVIOUS)
-        assert res.returncode == 0, res
-    res = _run(run_cli, root, WEEK)
+    shutil.copytree(raw / "registry", root / "data" / "raw" / "registry")
+    weeks = sorted(p.name for p in raw.iterdir() if p.is_dir() and p.name[:2] == "20"
+                   and p.name <= WEEK)[-3:]  # three weeks: week over week and trends
+    for week in weeks:
+        shutil.copytree(raw / week, root / "data" / "raw" / week)
+    res = _run(run_cli, root, WEEK)  # processes the earlier weeks first
     assert res.returncode == 0, res
+    assert [line.split()[1] for line in res.stdout.splitlines() if "опубликована" in line] \
+        == weeks
     return root
 
 
@@ -318,20 +430,26 @@ def test_html_headings_and_columns_in_contract_order(soup):
                 "Диаграмма: % зарегистрированных сотрудников",
                 "Диаграмма: % активности сотрудников", "Качество данных"]
     assert [h for h in headings if h in expected] == expected
-    assert headings.index("Изменения за неделю") < headings.index("Качество данных")
+    assert headings.index("Динамика по неделям") < headings.index("Качество данных")
+    assert "Приложение. Организации, которым стоит позвонить" not in headings  # ministry
+    change = ["Неделя по 22.01, %", "Изменение, п.\u00a0п."]
     columns = {
-        "% зарегистрированных сотрудников": ["№", "МО", "% Зарегистрированных воспитателей"],
-        "% активности сотрудников": ["№", "МО", "% Активности воспитателей"],
+        "% зарегистрированных сотрудников": ["№", "МО", "% Зарегистрированных воспитателей",
+                                             *change, "Изменение места"],
+        "% активности сотрудников": ["№", "МО", "% Активности воспитателей", *change,
+                                     "Изменение места"],
         "Активность педагогов в районах": ["№ п/п", "МО", "Зарегистрировано участников",
-                                           "Активные", "% Активности"],
+                                           "Активные", "% Активности", *change],
     }
     for heading, titles in columns.items():
         table = _table_after(soup, heading)
         assert [th.get_text(strip=True) for th in table.select("thead th")] == titles
+    edition = soup.find("p", class_="edition").get_text(" ", strip=True)
+    assert "Редакция для министерства" in edition and "по 22.01.2024" in edition
     text = soup.get_text(" ")
     for forbidden in ("Traceback", "import ", "rp.", "display(", "nan", "NaN", "<NA>"):
         assert forbidden not in text, forbidden
-    assert len(soup.find_all("img")) == 2
+    assert len(soup.find_all("img")) == 4  # two ranked charts, the trend lines, the heat-map
 
 
 @pytest.mark.slow
@@ -357,19 +475,28 @@ def test_ranked_tables_follow_metrics(sample, soup, heading, by, region):
     table = _table_after(soup, heading)
     got = _rows(table)
     assert len(got) == 28
-    for (n, mo, value), r in zip(got[:27], rows, strict=True):
+    for (n, mo, value, before, change, places), r in zip(got[:27], rows, strict=True):
         assert n == r[f"rank_{by}"]
         assert mo.rstrip(f"{NBSP}*†") == r["mo"]
         assert value == _pct(r[f"pct_{by}"])
         incomplete = r["coverage_complete"] == "False"
         assert mo.endswith(("*", "*†")) == incomplete, mo
-    assert got[-1] == ["", "Среднее значение по региону", region]
+        # week over week: the previous value and the change from metrics_mo.csv
+        assert before == _pct(r[f"pct_{by}_prev"])
+        delta = r[f"change_{by}_pp"]
+        assert change == (rp.delta_text(float(delta)) if delta else "—")
+        if r[f"rank_{by}"] and r[f"rank_{by}_prev"]:
+            moved = int(r[f"rank_{by}_prev"]) - int(r[f"rank_{by}"])
+            assert places == rp.rank_change_text(moved)
+    assert got[-1][:3] == ["", "Среднее значение по региону", region]
     assert _pct(doo["total"][f"pct_{by}"]) == region
     trs = table.select("tbody tr")
     assert trs[-1]["class"] == ["total"]
     for tr, r in zip(trs[:27], rows, strict=True):
         assert ("incomplete" in (tr.get("class") or [])) == (r["coverage_complete"] == "False")
-    assert table.find_next("p", class_="note").get_text().startswith("*")
+    notes = [n.get_text() for n in table.find_all_next("p", class_="note", limit=2)]
+    assert notes[0].startswith("\u25b2/\u25bc — изменение к неделе по 22.01.2024")
+    assert notes[1].startswith("*")
 
 
 @pytest.mark.slow
@@ -381,8 +508,9 @@ def test_district_table_canonical_with_total(sample, soup):
     assert [row[0] for row in got] == [str(i) for i in range(1, 28)] + [""]
     for row in got:
         r = schools["total" if row[1] == "Итого по региону" else row[1].rstrip(f"{NBSP}*†")]
-        assert row[2:] == [f"{int(r['registered']):,}".replace(",", NNBSP),
-                           f"{int(r['active']):,}".replace(",", NNBSP), _pct(r["pct_active"])]
+        assert row[2:6] == [f"{int(r['registered']):,}".replace(",", NNBSP),
+                            f"{int(r['active']):,}".replace(",", NNBSP), _pct(r["pct_active"]),
+                            _pct(r["pct_active_prev"])]
     assert table.select("tbody tr")[-1]["class"] == ["total"]
     exceeded = [r["mo"] for r in schools.values() if r["register_exceeded"] == "True"]
     assert exceeded, "the sample has a school over its register"
@@ -440,13 +568,18 @@ def test_xlsx_sheets_formats_and_values(sample):
                               ("% активности", "% Активности воспитателей", "active")):
         ws = wb[sheet]
         assert "неделя по 29.01.2024" in ws["A1"].value
-        assert [c.value for c in ws[2]] == ["№", "МО", column, "Примечание"]
+        assert "изменения — к неделе по 22.01.2024" in ws["A1"].value
+        assert [c.value for c in ws[2]] == ["№", "МО", column, "Неделя по 22.01, %",
+                                            "Изменение, п.\u00a0п.", "Изменение места",
+                                            "Примечание"]
         data = list(ws.iter_rows(min_row=3, values_only=True))
         assert len(data) == 28
-        for rank, mo, value, _note in data[:27]:
+        for rank, mo, value, before, change, _places, _note in data[:27]:
             r = doo[mo]
             assert (rank or "") == (int(r[f"rank_{by}"]) if r[f"rank_{by}"] else "")
             assert value == (float(r[f"pct_{by}"]) if r[f"pct_{by}"] else None)
+            assert before == (float(r[f"pct_{by}_prev"]) if r[f"pct_{by}_prev"] else None)
+            assert change == (float(r[f"change_{by}_pp"]) if r[f"change_{by}_pp"] else None)
         assert data[-1][1] == "Среднее значение по региону"
         assert data[-1][2] == float(doo["total"][f"pct_{by}"])
         for row in ws.iter_rows(min_row=3, min_col=3, max_col=3):
@@ -458,7 +591,8 @@ def test_xlsx_sheets_formats_and_values(sample):
     assert head["C4"].number_format == "0.0"
     schools = {r["mo"]: r for r in _metrics_csv(sample) if r["org_type"] == "ОО"}
     district = wb["Активность ОО по районам"].iter_rows(min_row=3, max_row=29, values_only=True)
-    for i, (n, mo, registered, active, pct, _note) in enumerate(district, start=1):
+    for i, (n, mo, registered, active, pct, _before, _change, _note) in enumerate(district,
+                                                                                 start=1):
         assert (n, mo) == (i, NAMES[i - 1])
         r = schools[mo]
         assert (registered, active) == (int(r["registered"]), int(r["active"]))
@@ -561,7 +695,7 @@ def test_real_report_in_headless_chromium(sample, browser, tmp_path):  # noqa: F
     assert facts["lang"] == "ru" and facts["charset"] == "UTF-8"
     assert facts["h1"].strip() == "Использование ИКОП «Сферум» — неделя по 29.01.2024"
     assert facts["scripts"] == 0
-    assert facts["images"] == 2 and facts["brokenImages"] == 0
+    assert facts["images"] == 4 and facts["brokenImages"] == 0
     assert facts["tables"] >= 8
     assert facts["numAlign"] == "right"
     assert "DejaVu Sans" in facts["font"]
@@ -588,4 +722,4 @@ def test_report_notebook_parameters():
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", ()))
     declared = {line.split(":")[0].strip() for line in cell.source.splitlines() if line.strip()}
     assert declared == {"week", "data_dir", "processed_dir", "report_dir", "active_rule",
-                        "quota_messages", "quota_calls", "target_pct"}
+                        "quota_messages", "quota_calls", "target_pct", "edition"}
