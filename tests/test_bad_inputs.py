@@ -322,3 +322,86 @@ def test_sferum_run_over_the_whole_corpus(tmp_path, run_cli, hash_tree, noise_di
     errors = {q["file"] for q in quality if q["level"] == "error"}
     assert errors == {n for n, e in EXPECTED.items() if e[0] == "unreadable"}
     assert hash_tree(data / "raw") == raw_before  # data/raw is never written
+
+
+# ----------------------------------------------------------------------------- failed step
+def _notebooks_with(tmp_path: Path, notebook: str, code: str) -> Path:
+    """A copy of the project's notebooks where ``notebook`` runs ``code`` after its
+    parameters cell."""
+    import json
+
+    from sferum_analysis.config import NOTEBOOKS_DIR
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    for path in NOTEBOOKS_DIR.glob("*.ipynb"):
+        shutil.copyfile(path, folder / path.name)
+    nb = json.loads((folder / notebook).read_text(encoding="utf-8"))
+    at = next(i for i, cell in enumerate(nb["cells"])
+              if "parameters" in cell.get("metadata", {}).get("tags", []))
+    nb["cells"].insert(at + 1, {"cell_type": "code", "id": "injected-failure", "metadata": {},
+                                "execution_count": None, "outputs": [], "source": code})
+    (folder / notebook).write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+def _tiny_data(tmp_path: Path) -> Path:
+    from tiny_region import write_region, write_week
+
+    data = tmp_path / "data"
+    write_region(data)
+    write_week(data, WEEK, active=1)
+    return data
+
+
+def _run_in_process(monkeypatch, capsys, notebooks: Path, data: Path, reports: Path):
+    from sferum_analysis import cli, config, pipeline
+
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
+    monkeypatch.setattr(pipeline, "NOTEBOOKS_DIR", notebooks)
+    code = cli.main(["run", WEEK, "--data-dir", str(data), "--reports-dir", str(reports)])
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_failed_notebook_is_kept_and_named_in_one_line(tmp_path, monkeypatch, capsys):
+    """A step that raises: exit 1, one Russian error line naming the step and the executed
+    notebook, which is kept (with the error) under reports/failed/<week>/notebooks/;
+    nothing is published and no staging folder is left behind."""
+    notebooks = _notebooks_with(tmp_path, "02_metrics.ipynb", 'raise RuntimeError("boom")')
+    data, reports = _tiny_data(tmp_path), tmp_path / "reports"
+    code, err = _run_in_process(monkeypatch, capsys, notebooks, data, reports)
+    assert code == 1, err
+    assert "Traceback" not in err
+    errors = [ln for ln in err.splitlines() if ln.startswith("sferum: ошибка")]
+    failed = reports / "failed" / WEEK / "notebooks" / "02_metrics.ipynb"
+    assert errors == [f"sferum: ошибка: шаг «расчёт показателей» завершился ошибкой: "
+                      f"RuntimeError: boom. Ноутбук с ошибкой: {failed}"], err
+    executed = failed.read_text(encoding="utf-8")
+    assert '"ename": "RuntimeError"' in executed and "boom" in executed
+    assert (reports / "failed" / WEEK / "notebooks" / "01_clean.ipynb").is_file()
+    assert (reports / "failed" / WEEK / "run.log").is_file()
+    assert not (reports / WEEK).exists()
+    assert not (data / "processed" / WEEK).exists()
+    leftovers = [p.name for root in (reports, data / "processed") for p in root.iterdir()
+                 if p.name.startswith((".staging-", ".old-"))]
+    assert leftovers == []
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="pipeline._execute catches only "
+                   "PapermillExecutionError: a dead kernel (DeadKernelError) gives a "
+                   "traceback and the executed notebook is deleted")
+def test_dead_kernel_is_a_failed_step(tmp_path, monkeypatch, capsys):
+    """The kernel process dies (out of memory, a crash in a C extension): the same as a
+    failed step — one Russian line, exit 1, the notebook kept under reports/failed/."""
+    notebooks = _notebooks_with(tmp_path, "01_clean.ipynb", "import os\nos._exit(1)")
+    data, reports = _tiny_data(tmp_path), tmp_path / "reports"
+    try:
+        code, err = _run_in_process(monkeypatch, capsys, notebooks, data, reports)
+    except Exception as exc:  # noqa: BLE001 - what the CLI lets through today
+        pytest.fail(f"exception out of sferum run: {type(exc).__name__}: {exc}")
+    assert code == 1, err
+    assert "Traceback" not in err
+    assert len([ln for ln in err.splitlines() if ln.startswith("sferum: ошибка")]) == 1, err
+    assert (reports / "failed" / WEEK / "notebooks" / "01_clean.ipynb").is_file()
