@@ -72,11 +72,21 @@ def write_hostile_region(data: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def hostile_run(tmp_path_factory, run_cli):
+def hostile_paths(tmp_path_factory):
+    """Data and reports folders whose paths hold quotes, backslashes and Python code."""
     root = tmp_path_factory.mktemp("hostile")
-    data, reports = root / "data", root / "reports"
+    marker = root / "pwned"
+    data = Path(f"{root}/d/q\"; import os; os.system('touch {marker}')  #")
+    reports = Path(f"{root}/r/b\\\"; open('{marker}', 'w')  # '''")
+    return data, reports, marker
+
+
+@pytest.fixture(scope="module")
+def hostile_run(hostile_paths, run_cli):
+    data, reports, marker = hostile_paths
     write_hostile_region(data)
     res = run_cli("run", WEEK, "--data-dir", data, "--reports-dir", reports)
+    assert not marker.exists(), "code from a folder name was executed"
     assert res.returncode == 0, res
     return reports / WEEK
 
@@ -201,21 +211,19 @@ def test_week_argument_from_the_command_line(tmp_path, run_cli):
 
 # ----------------------------------------------------------------------------- parameters
 @pytest.mark.slow
-def test_folder_names_with_quotes_and_code_are_just_folders(tmp_path, run_cli):
-    """Papermill injects parameters as Python literals: a path is never code."""
-    marker = tmp_path / "pwned"
-    payload = f"q\"; import os; os.system('touch {marker}')  #"
-    backslash = f"b\\\"; open('{marker}', 'w')  # '''"
-    data = Path(str(tmp_path / "d") + "/" + payload)
-    reports = Path(str(tmp_path / "r") + "/" + backslash)
-    write_hostile_region(data)
-    res = run_cli("run", WEEK, "--data-dir", data, "--reports-dir", reports)
-    assert not marker.exists(), "code from a folder name was executed"
-    assert not Path("/tmp/pwned").exists()
-    # the folders are taken literally: the week is published there
-    assert res.returncode == 0, res
-    assert (reports / WEEK / "metrics_mo.csv").is_file()
+def test_folder_names_with_quotes_and_code_are_just_folders(hostile_paths, hostile_run):
+    """Papermill injects parameters as Python literals, so the run above, whose data and
+    reports folders hold quotes, a backslash and Python code in their names, took them as
+    folders: published there, and the code never ran."""
+    data, reports, marker = hostile_paths
+    assert "\"; import os; os.system('touch" in str(data)
+    assert "\\\"; open(" in str(reports)
+    assert not marker.exists() and not Path("/tmp/pwned").exists()
+    assert hostile_run == reports / WEEK
+    assert (hostile_run / "metrics_mo.csv").is_file()
     assert (data / "processed" / WEEK / "persons.parquet").is_file()
+    executed = (hostile_run / "notebooks" / "01_clean.ipynb").read_text(encoding="utf-8")
+    assert "os.system" in executed  # the path is there, as a string literal
 
 
 # ----------------------------------------------------------------------------- folders

@@ -46,7 +46,7 @@ REGISTRY = ("ID Сферум;Наименование;МО;Тип;Численн
             "21;Школа 1;г. Орёл;ОО;40\n")
 ORGS_OF_FILES = ["11", "12", "21", "11", "999"]  # 11 twice: two exports; 999: not registered
 
-SETTINGS = settings(max_examples=60, deadline=None,
+SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # ----------------------------------------------------------------------------- strategies
@@ -256,7 +256,7 @@ def test_csv_cp1251_weeks(files, sep):
     _run(files, write)
 
 
-@settings(SETTINGS, max_examples=50)
+@settings(SETTINGS, max_examples=35)
 @given(week_files)
 def test_xlsx_weeks(files):
     def write(week, i, data):
