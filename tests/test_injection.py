@@ -36,7 +36,7 @@ ORG_NAMES = {
     "33": '=HYPERLINK("http://evil.example/","жми")',
     "44": "+cmd|' /C calc'!A0",
     "55": "@SUM(1+1)*cmd|' /C calc'!A0",
-    "66": "-2+3+cmd|' /C calc'!A0",
+    "66": "-2+3+cmd|' /C calc'!A0 &amp; <b>жирная</b>",
     "77": "Школа <b>жирная</b> &amp; «кавычки»",
 }
 # file name -> person names (markup and formula prefixes in names too)
@@ -85,7 +85,9 @@ def hostile_paths(tmp_path_factory):
 def hostile_run(hostile_paths, run_cli):
     data, reports, marker = hostile_paths
     write_hostile_region(data)
-    res = run_cli("run", WEEK, "--data-dir", data, "--reports-dir", reports)
+    # the internal edition: the ministry's report plus the annex listing organisations
+    res = run_cli("run", WEEK, "--data-dir", data, "--reports-dir", reports,
+                  "--edition", "internal")
     assert not marker.exists(), "code from a folder name was executed"
     assert res.returncode == 0, res
     return reports / WEEK
@@ -108,7 +110,7 @@ def test_markup_is_text_in_the_html(hostile_run):
     assert not any(el.get_text() in ("x", "жирная", "evil") for el in soup.find_all(["b", "i"]))
     text = soup.get_text()
     # shown literally (missing exports name their organisation; unknown files their name)
-    for shown in (ORG_NAMES["11"], ORG_NAMES["22"], ORG_NAMES["33"], "<i>evil.csv",
+    for shown in (*(ORG_NAMES[k] for k in ("11", "22", "33", "55", "66")), "<i>evil.csv",
                   "<img src=x onerror=alert(4)>.csv"):
         assert shown in text, shown
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
