@@ -229,6 +229,26 @@ def org_id_from_filename(name: str) -> str | None:
     return match.group(1) if match else None
 
 
+_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+
+
+def display_name(path: Path) -> str:
+    """The file name as text for tables and messages.
+
+    A name that is not UTF-8 (unpacked from a Windows ZIP archive: cp866 or cp1251 bytes)
+    is held by Python with surrogate escapes, which no UTF-8 output (Parquet, CSV) accepts;
+    it is decoded with the Windows code page giving more Cyrillic letters.
+    """
+    name = path.name
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = os.fsencode(name)
+        candidates = [raw.decode(enc, errors="replace") for enc in ("cp1251", "cp866")]
+        return max(candidates, key=lambda text: len(_CYRILLIC.findall(text)))
+    return name
+
+
 def is_skipped_file(name: str) -> bool:
     return name.startswith(("~$", ".")) or name.casefold() in _SKIPPED_NAMES
 
@@ -269,7 +289,7 @@ class FileParse:
 
 def parse_export(path: Path, reporting_date: dt.date, org_id: str | None) -> FileParse:
     """Read one export and split its rows into used / other dates / rejected."""
-    name = path.name
+    name = display_name(path)
     result = FileParse(file=name, org_id=org_id, status="used")
     try:
         table = read_columns(path, EXPORT_FIELDS, REQUIRED_FIELDS, EXPORT_TITLES)
@@ -409,7 +429,7 @@ def clean_week(
     findings: list[Finding] = []
     jobs: list[tuple[Path, dt.date, str | None]] = []
     for path in sorted(week_dir.iterdir(), key=lambda p: p.name):
-        name = path.name
+        name = display_name(path)
         if path.is_dir():
             findings.append(Finding("skipped_file", "вложенная папка пропущена", name))
         elif is_skipped_file(name):
