@@ -237,6 +237,53 @@ def test_whole_corpus_in_one_week(tmp_path, registry, noise_dir):
         assert clean.orgs["status"].notna().all()
 
 
+# ----------------------------------------------------------------------------- file names
+def _non_utf8_week(folder: Path) -> Path:
+    """Two files whose names are cp1251 / cp866 bytes (unpacked from a Windows ZIP)."""
+    import os
+
+    week = folder / WEEK
+    week.mkdir(parents=True)
+    data = (CORPUS / WEEK / "111 extra columns.csv").read_bytes()
+    for raw in ("111 Детский сад.csv".encode("cp1251"), "Неизвестная.csv".encode("cp866")):
+        with open(os.path.join(os.fsencode(week), raw), "wb") as fh:
+            fh.write(data)
+    return week
+
+
+def test_file_names_that_are_not_utf8(tmp_path, registry):
+    """Shown decoded with a Windows code page; the file is read; tables can be written."""
+    from sferum_analysis.storage import write_csv, write_parquet
+
+    week = _non_utf8_week(tmp_path)
+    clean = clean_week(week, registry, D)
+    files = clean.files.set_index("file")
+    assert files.loc["111 Детский сад.csv", ["status", "rows_used"]].tolist() == ["used", 2]
+    assert files.loc["Неизвестная.csv", "status"] == "unknown_org"
+    assert clean.persons["file"].tolist() == ["111 Детский сад.csv"] * 2
+    write_parquet(clean.files, tmp_path / "files.parquet")
+    write_parquet(clean.persons, tmp_path / "persons.parquet")
+    write_csv(clean.findings, tmp_path / "quality.csv")
+    assert "Неизвестная.csv" in (tmp_path / "quality.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.xfail(strict=True, raises=UnicodeEncodeError,
+                   reason="pipeline.inputs_fingerprint keys manifest.json by the raw file "
+                   "name: a name that is not UTF-8 fails the run after all notebooks")
+def test_manifest_of_a_week_with_a_non_utf8_file_name(tmp_path):
+    from sferum_analysis.config import Paths
+    from sferum_analysis.pipeline import inputs_fingerprint
+    from sferum_analysis.storage import write_json
+
+    data = tmp_path / "data"
+    _non_utf8_week(data / "raw")
+    (data / "raw" / "registry").mkdir()
+    shutil.copyfile(CORPUS / "registry" / "organizations.csv",
+                    data / "raw" / "registry" / "organizations.csv")
+    write_json({"inputs": inputs_fingerprint(Paths(data, tmp_path / "r"), WEEK)},
+               tmp_path / "manifest.json")
+
+
 # ----------------------------------------------------------------------------- registry
 def test_registry_with_duplicate_ids():
     with pytest.raises(RegistryError) as info:
