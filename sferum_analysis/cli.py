@@ -39,8 +39,10 @@ class RussianFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
     def _get_help_string(self, action):
         text = action.help or ""
-        if "%(default)" in text or any(action.default is v for v in (None, False,
-                                                                      argparse.SUPPRESS)):
+        if action.default is False and action.option_strings:  # a flag: off unless given
+            return text + " (по умолчанию: выключено)"
+        if "%(default)" in text or "по умолчанию" in text or any(
+                action.default is v for v in (None, False, argparse.SUPPRESS)):
             return text
         if action.option_strings or action.nargs in ("?", "*"):
             return text + " (по умолчанию: %(default)s)"
