@@ -7,6 +7,7 @@ interactive exploration in JupyterLab.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +28,15 @@ from .metrics import (
 )
 from .registry import read_registry
 from .schemas import FILES, METRICS, ORGS, PERSONS, validate
-from .storage import ProcessedWeek, load_tables, read_parquet, write_csv, write_json, write_tables
+from .storage import (
+    PRIVATE_FILE,
+    ProcessedWeek,
+    load_tables,
+    read_parquet,
+    write_csv,
+    write_json,
+    write_tables,
+)
 
 #: Finding codes the metrics step adds (dropped first, so that a rerun does not repeat them).
 METRICS_CODES = frozenset({"register_exceeded", "sharp_change", "identical_counts",
@@ -173,6 +182,7 @@ def metrics_step(week: str, processed_dir: str | Path, report_dir: str | Path,
         "jump_threshold": float(jump_threshold),
         "quota": {"messages": rule.min_messages, "calls": rule.min_calls},
     }, processed_dir / META_FILE)
+    os.chmod(processed_dir / META_FILE, PRIVATE_FILE)  # processed files: the owner only
     report_dir.mkdir(parents=True, exist_ok=True)
     write_csv(metrics, report_dir / "metrics_mo.csv")
     write_csv(findings[fnd.COLUMNS], report_dir / "quality.csv")
