@@ -14,6 +14,9 @@ checks for every week:
 * metrics (:func:`metrics.mo_metrics` over :func:`metrics.org_activity`) have active ≤
   registered in every row, registered = the persons of that type, and each ``total`` row
   is the sum of its municipalities with percentages computed from those sums (pooled).
+
+And any registry (random cells, CSV or .xlsx) is either read into a valid table of
+organisations with unique ids or refused with a Russian :class:`RegistryError`.
 """
 
 from __future__ import annotations
@@ -109,13 +112,14 @@ def _encodable(text: str, encoding: str) -> str:
     return text.encode(encoding, "ignore").decode(encoding)
 
 
-def write_csv(path: Path, data: list[list[object]], encoding: str, sep: str) -> list[list[str]]:
+def write_csv(path: Path, data: list[list[object]], encoding: str, sep: str,
+              header: list[str] = HEADER) -> list[list[str]]:
     """Write the rows as text cells; return the cells as written."""
     base = "cp1251" if encoding == "cp1251" else "utf-8"
     cells = [[_encodable(_cell_text(v), base) for v in r] for r in data]
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=sep, lineterminator="\r\n")
-    writer.writerow(HEADER)
+    writer.writerow(header)
     writer.writerows(cells)
     path.write_bytes(buf.getvalue().encode(encoding))
     return cells
@@ -131,11 +135,12 @@ def _xlsx_value(value: object) -> object:
     return value
 
 
-def write_xlsx(path: Path, data: list[list[object]]) -> list[list[object]]:
+def write_xlsx(path: Path, data: list[list[object]],
+               header: list[str] = HEADER) -> list[list[object]]:
     cells = [[_xlsx_value(v) for v in r] for r in data]
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws.append(HEADER)
+    ws.append(header)
     for r, values in enumerate(cells, start=2):
         for c, value in enumerate(values, start=1):
             if value is not None:
@@ -295,3 +300,32 @@ def test_metrics_pooled_and_bounded(people, min_messages, min_calls):
             assert total["staff_total"] == mos["staff_total"].sum()
             assert _same(total["pct_active"],
                          mt.pct(int(mos["active"].sum()), int(mos["registered"].sum())))
+
+
+registry_cell = st.one_of(
+    st.none(), any_text, st.integers(-10**20, 10**20), st.floats(), st.booleans(),
+    st.sampled_from(["г. Орёл", "Ливны", "Орловский муниципальный ок", "ДОО", "школа",
+                     "=1+1", "NA", "  ", "123", "0123", "1e30", "12,0", "1 204",
+                     dt.datetime(2024, 1, 1)]))
+
+
+@SETTINGS
+@given(st.lists(st.lists(registry_cell, max_size=7), max_size=6), st.booleans())
+def test_registry_is_read_or_refused_with_a_russian_message(rows, as_xlsx):
+    """Any registry: a table of organisations, or RegistryError in Russian, nothing else."""
+    from sferum_analysis.registry import RegistryError
+
+    header = ["ID Сферум", "Наименование", "МО", "Тип", "Численность педагогов"]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"organizations.{'xlsx' if as_xlsx else 'csv'}"
+        if as_xlsx:
+            write_xlsx(path, rows, header)
+        else:
+            write_csv(path, rows, "utf-8", ";", header)
+        try:
+            reg = read_registry(path)
+        except RegistryError as exc:
+            assert re.search("[а-яё]{4}", str(exc)), exc
+            return
+    validate(reg, ORGS.remove_columns(["files", "status", "registered"]))
+    assert reg["org_id"].is_unique
