@@ -252,6 +252,15 @@ def _file_logger(path: Path) -> tuple[logging.Logger, logging.Handler]:
     return logger, handler
 
 
+def check_folders(paths: Paths) -> None:
+    """Refuse a reports folder inside ``data/raw``: publishing would replace the exports."""
+    raw, reports = paths.raw_dir.resolve(), paths.reports_dir.resolve()
+    if reports == raw or reports.is_relative_to(raw):
+        raise UserError(f"папка отчётов {reports} находится внутри папки исходных выгрузок "
+                        f"{raw}: отчёт заменил бы выгрузки недели. Укажите другую "
+                        "--reports-dir")
+
+
 def _process_previous(week: str, paths: Paths, options: RunOptions, notify: Notify,
                       progress: Notify | None) -> list[RunResult]:
     """Process, oldest first, the earlier weeks of ``data/raw`` that the comparison needs.
@@ -292,6 +301,7 @@ def run_week(week: str, paths: Paths, options: RunOptions | None = None,
     """
     options = options or RunOptions()
     parse_week(week)
+    check_folders(paths)
     week_dir(paths, week)
     read_registry(registry_path(paths))  # a registry error stops the run before any work
     try:

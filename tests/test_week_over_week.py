@@ -141,6 +141,16 @@ def test_earlier_weeks_are_processed_first_oldest_first(tmp_path, monkeypatch):
     assert done == [W3]
 
 
+def test_reports_folder_inside_raw_is_refused_before_any_work(tmp_path):
+    data = tmp_path / "data"
+    write_region(data)
+    for reports in (data / "raw", data / "raw" / "out"):
+        with pytest.raises(pipeline.UserError, match="внутри папки исходных выгрузок"):
+            pipeline.run_week(W3, Paths(data, reports))
+    assert sorted(p.name for p in (data / "raw").iterdir()) == [W1, W2, W3, "registry"]
+    pipeline.check_folders(Paths(data, tmp_path / "reports"))  # a sibling folder is fine
+
+
 def test_edition_is_checked():
     with pytest.raises(ValueError, match="редакция"):
         pipeline.RunOptions(edition="press")
