@@ -22,6 +22,7 @@ from sferum_analysis import municipalities
 REPO = Path(__file__).resolve().parents[1]
 SEED = Path(__file__).resolve().parent / "data" / "seed"
 WEEK = "2024-01-29"
+PREVIOUS_WEEK = "2024-01-22"
 D = dt.datetime(2024, 1, 29)
 D1 = dt.datetime(2024, 1, 28)
 NAMES = municipalities.canonical_names()
@@ -341,7 +342,9 @@ def sample_run(tmp_path_factory, run_cli, hash_tree):
     root = tmp_path_factory.mktemp("sample")
     data, reports = root / "data", root / "reports"
     repo_before = hash_tree(SAMPLE_RAW)
-    shutil.copytree(SAMPLE_RAW, data / "raw", copy_function=shutil.copy2)
+    # the registry, the week and its previous week (processed first for the comparison)
+    for part in ("registry", PREVIOUS_WEEK, WEEK):
+        shutil.copytree(SAMPLE_RAW / part, data / "raw" / part, copy_function=shutil.copy2)
     before = hash_tree(data / "raw")
     res = run_cli("run", WEEK, "--data-dir", data, "--reports-dir", reports)
     return res, data, reports, before, repo_before
@@ -416,8 +419,11 @@ def test_sample_week_quality_traps(sample_run):
     counts: dict[str, int] = {}
     for q in quality:
         counts[q["code"]] = counts.get(q["code"], 0) + 1
+    # sharp_change: six МО moved more than 15 pp since 2024-01-22 (Орловский МО lost an
+    # export; the others are the sample's jumps towards the seed's figures)
     assert counts == {"unknown_org": 1, "skipped_file": 1, "duplicate": 3, "missing_export": 2,
-                      "no_data_for_date": 1, "register_exceeded": 1, "rejected_row": 2}
+                      "no_data_for_date": 1, "register_exceeded": 1, "rejected_row": 2,
+                      "sharp_change": 6}
     assert all(q["file"] and q["row"] for q in quality
                if q["code"] in ("duplicate", "rejected_row"))
     assert next(q for q in quality if q["code"] == "skipped_file")["file"].startswith("~$")
