@@ -52,7 +52,7 @@ LIBRARIES = ("pandas", "numpy", "pyarrow", "python-calamine", "openpyxl", "xlrd"
 TARGET_RUN_VS_NAIVE_K10 = 0.5   # whole run <= half the naive read-and-count (aim 0.25)
 TARGET_RUN_K1_S = 20.0          # whole run at K=1 under 20 s
 TARGET_PEAK_K50_MB = 1500.0     # peak memory at K=50 under 1.5 GB
-TARGET_LINEAR = 1.25            # ingest time per row at the largest K <= 1.25 x at K=10
+TARGET_LINEAR = 1.25            # ingest CPU per row at the largest K <= 1.25 x at K=10
 
 sys.path.insert(0, str(BENCH))
 #: Children (and the notebook kernels they start) import the package of this tree, even when
@@ -169,12 +169,14 @@ def ingest_child(data: str, out: str, workers: str, result_file: str) -> int:
     started = time.perf_counter()
     from sferum_analysis import steps
 
-    imported = time.perf_counter()
+    imported, cpu = time.perf_counter(), os.times()
     clean = steps.clean_step(WEEK, data, out, workers=int(workers), progress=None)
-    done = time.perf_counter()
+    done, cpu_done = time.perf_counter(), os.times()
     Path(result_file).write_text(json.dumps({
         "import_s": round(imported - started, 2),
         "clean_s": round(done - imported, 2),
+        # CPU of clean_step in this process and its worker processes (no imports)
+        "clean_cpu_s": round(sum(cpu_done[:4]) - sum(cpu[:4]), 2),
         "files": len(clean.files),
         "rows_read": int(clean.files["rows_read"].sum()),
         "persons": len(clean.persons),
@@ -255,8 +257,8 @@ def markdown(res: dict) -> str:
         f"repeats: {res['repeat']} (best wall time shown).",
         "",
         "| K | files | rows read | naive, s | ingest, s | whole run, s | naive / ingest "
-        "| run / naive | run peak memory, MB |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| run / naive | CPU naive / ingest / run, s | run peak memory, MB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for k, row in res["compare"].items():
         naive, ingest, run = row["naive"], row["ingest"], row["run"]
@@ -264,19 +266,19 @@ def markdown(res: dict) -> str:
             f"| {k} | {ingest['files']} | {ingest['rows_read']:,} | {naive['wall_s']:.1f} | "
             f"{ingest['wall_s']:.1f} | {run['wall_s']:.1f} | "
             f"{naive['wall_s'] / ingest['wall_s']:.1f}× | {run['wall_s'] / naive['wall_s']:.2f} "
+            f"| {naive['cpu_s']:.1f} / {ingest['cpu_s']:.1f} / {run['cpu_s']:.1f} "
             f"| {run['peak_tree_mb']} |")
     lines += ["", "Whole run by step (s): " + "; ".join(
         f"K={k}: " + ", ".join(f"{t} {s:.1f}" for t, s in row["run"]["steps_s"].items())
         for k, row in res["compare"].items())]
     lines += ["", "| K | rows read | persons | ingest wall, s | import, s | clean_step, s "
-              "| clean s per 100k rows | CPU, s | peak memory, MB |",
+              "| clean_step CPU, s | CPU s per 100k rows | peak memory, MB |",
               "|---|---|---|---|---|---|---|---|---|"]
     for k, r in res["ingest"].items():
         lines.append(
             f"| {k} | {r['rows_read']:,} | {r['persons']:,} | {r['wall_s']:.1f} | "
-            f"{r['import_s']:.1f} | {r['clean_s']:.1f} | "
-            f"{r['clean_s'] / r['rows_read'] * 1e5:.2f} | {r['cpu_s']:.1f} | "
-            f"{r['peak_tree_mb']} |")
+            f"{r['import_s']:.1f} | {r['clean_s']:.1f} | {r['clean_cpu_s']:.1f} | "
+            f"{r['clean_cpu_s'] / r['rows_read'] * 1e5:.2f} | {r['peak_tree_mb']} |")
     for k, r in res["memory"].items():
         lines.append("")
         lines.append(f"Whole run at K={k}: {r['wall_s']:.1f} s, CPU {r['cpu_s']:.1f} s, peak "
@@ -305,11 +307,13 @@ def targets(res: dict) -> list[dict]:
         out.append({"name": "K=50: peak memory < 1.5 GB", "value": f"{peak} MB",
                     "met": peak < TARGET_PEAK_K50_MB})
     if "10" in ingest and len(ingest) > 1:
-        per_row = {k: r["clean_s"] / r["rows_read"] for k, r in ingest.items()}
+        # CPU, not wall time: on a shared machine the wall time follows the others' load
+        per_row = {k: r["clean_cpu_s"] / r["rows_read"] for k, r in ingest.items()}
         largest = max(ingest, key=int)
         growth = per_row[largest] / per_row["10"]
-        out.append({"name": f"ingest linear in rows (time per row at K={largest} ≤ 1.25 × "
-                            "at K=10)", "value": f"{growth:.2f}", "met": growth <= TARGET_LINEAR})
+        out.append({"name": f"ingest linear in rows (clean_step CPU per row at K={largest} "
+                            "≤ 1.25 × at K=10)", "value": f"{growth:.2f}",
+                    "met": growth <= TARGET_LINEAR})
     return out
 
 
