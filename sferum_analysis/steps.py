@@ -27,7 +27,6 @@ from .metrics import (
     with_previous,
 )
 from .registry import read_registry
-from .schemas import FILES, METRICS, ORGS, PERSONS, validate
 from .storage import (
     PRIVATE_FILE,
     ProcessedWeek,
@@ -75,6 +74,8 @@ def clean_step(week: str, data_dir: str | Path | None = None,
                processed_dir: str | Path | None = None, workers: int = 0,
                progress: Callable[[int, int], None] | None = print_progress) -> CleanWeek:
     """Clean one week's exports and write the processed tables (Parquet)."""
+    from .schemas import FILES, ORGS, PERSONS, validate  # pandera: only where it validates
+
     paths = Paths.from_dirs(data_dir)
     reporting_date = parse_week(week)
     registry = read_registry(registry_path(paths))
@@ -136,6 +137,8 @@ def metrics_step(week: str, processed_dir: str | Path, report_dir: str | Path,
     counted under the same activity rule. ``report_dir``'s parent is the reports folder
     (where the previous week's manifest is).
     """
+    from .schemas import METRICS, validate  # pandera: only where it validates
+
     paths = Paths.from_dirs(data_dir)
     processed_dir, report_dir = Path(processed_dir), Path(report_dir)
     reporting_date = parse_week(week)
