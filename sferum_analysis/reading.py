@@ -211,7 +211,9 @@ MAX_SHEET_XML_BYTES = 1 << 30
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # A cell reference beyond column Z or row 99999: only then is the exact extent computed.
 _FAR_REF = re.compile(rb'r="(?:[A-Z]{2}|[A-Z][0-9]{6})')  # literal prefix: a fast search
-_CELL_REF = re.compile(rb'<c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+# Cell references: only cells have r="<letters><digits>" (rows have r="<digits>").
+_REF_COLUMN = re.compile(rb'r="([A-Z]{1,3})[0-9]')
+_REF_ROW = re.compile(rb'r="[A-Z]{1,3}([0-9]{1,7})"')
 _CELL = re.compile(rb"<c\s([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _REF_ATTR = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
 _FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
@@ -293,29 +295,36 @@ def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _scan_sheet_xml(fh: io.BufferedIOBase) -> tuple[int, int, dict[tuple[int, int], str]]:
-    """Extent (last row, last column) of the cells of a worksheet XML stream and its formula
-    cells without a cached value ((row, column) 0-based -> formula text)."""
+def _scan_sheet_xml(
+    fh: io.BufferedIOBase, exact: bool = False,
+) -> tuple[int, int, dict[tuple[int, int], str], bool]:
+    """Scan a worksheet XML stream: ``(last row, last column, formulas, far)``.
+
+    ``formulas`` are the formula cells without a cached value ((row, column) 0-based ->
+    formula text). The extent is computed only with ``exact``; without it, ``far`` tells
+    whether a cell beyond column Z or row 99999 exists (then scan again with ``exact``).
+    """
     max_row = max_col = 0
     formulas: dict[tuple[int, int], str] = {}
-    carry, total, exact = b"", 0, False
+    carry, total, far = b"", 0, False
     while True:
         chunk = fh.read(1 << 22)
         total += len(chunk)
         if total > MAX_SHEET_XML_BYTES:
-            return 1 << 20, 1 << 14, formulas  # refused by the caller as too big
+            raise ReadError("лист книги слишком велик: больше 1 ГБ данных в распакованном "
+                            "виде (повреждённый или подложный файл)")
         buf = carry + chunk
         end = buf.rfind(b"</row>") + 6 if chunk else len(buf)
         if end < 6:
             carry = buf
             continue
         part, carry = buf[:end], buf[end:]
-        if exact or _FAR_REF.search(part):
-            exact = True
-            for letters, digits in _CELL_REF.findall(part):
-                max_row = max(max_row, int(digits))
-                max_col = max(max_col, _column_number(letters))
-        if b"<f" in part:
+        if exact:
+            max_row = max(max_row, *map(int, set(_REF_ROW.findall(part))), 0)
+            max_col = max(max_col, *map(_column_number, set(_REF_COLUMN.findall(part))), 0)
+        elif not far and _FAR_REF.search(part):
+            far = True
+        if b"<f" in part and not exact:
             for m in _CELL.finditer(part):
                 body = m.group(2) or b""
                 f = _FORMULA.search(body)
@@ -325,7 +334,7 @@ def _scan_sheet_xml(fh: io.BufferedIOBase) -> tuple[int, int, dict[tuple[int, in
                 text = html.unescape((f.group(1) or b"").decode("utf-8", "replace"))
                 formulas[int(ref.group(2)) - 1, _column_number(ref.group(1)) - 1] = "=" + text
         if not chunk:
-            return max_row, max_col, formulas
+            return max_row, max_col, formulas, far
 
 
 def _check_workbook(path: Path) -> dict[str, dict[tuple[int, int], str]]:
@@ -350,7 +359,10 @@ def _check_workbook(path: Path) -> dict[str, dict[tuple[int, int], str]]:
                 if not (part.startswith("xl/worksheets/") and part.endswith(".xml")):
                     continue
                 with zf.open(part) as fh:
-                    rows, cols, found = _scan_sheet_xml(fh)
+                    rows, cols, found, far = _scan_sheet_xml(fh)
+                if far:  # a cell far away: the exact extent, in a second pass
+                    with zf.open(part) as fh:
+                        rows, cols, _, _ = _scan_sheet_xml(fh, exact=True)
                 if rows * cols > MAX_SHEET_CELLS or found:
                     names = _sheet_names(zf) if names is None else names
                 if rows * cols > MAX_SHEET_CELLS:
