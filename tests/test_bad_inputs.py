@@ -237,6 +237,51 @@ def test_whole_corpus_in_one_week(tmp_path, registry, noise_dir):
         assert clean.orgs["status"].notna().all()
 
 
+# ----------------------------------------------------------------------------- huge sheets
+def _xlsx_with_cells(path: Path, cells: str) -> Path:
+    """The corpus' header-only workbook with extra cells (raw sheet XML) at the end."""
+    shutil.copyfile(CORPUS / WEEK / "108 header only.xlsx", path)
+    make_corpus._patch_sheet(path, lambda xml: xml.replace(b"</sheetData>",
+                                                           cells.encode() + b"</sheetData>"))
+    return path
+
+
+@pytest.mark.parametrize(("cells", "far"), [
+    # Z1 (column 26) and A1048576: 27 million cells from A1
+    ('<row r="9"><c r="Z9" t="inlineStr"><is><t>x</t></is></c></row>'
+     '<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>x</t></is></c></row>',
+     "Z1048576"),
+    # a cell reference written with a tab before r=
+    ('<row r="1048576"><c\tr="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>',
+     "XFD1048576"),
+])
+def test_far_cells_are_refused_before_the_excel_reader(tmp_path, cells, far):
+    from sferum_analysis.reading import ReadError, read_grids
+
+    path = _xlsx_with_cells(tmp_path / "1.xlsx", cells)
+    with pytest.raises(ReadError, match=f"слишком велик: заполнена ячейка {far}"):
+        read_grids(path)
+
+
+def test_a_long_sheet_within_the_limit_is_read(tmp_path):
+    """120 000 rows of 6 columns: beyond row 99 999 the exact extent is computed; read."""
+    from sferum_analysis.reading import read_grids
+
+    rows = "".join(f'<row r="{r}"><c r="F{r}"><v>1</v></c></row>' for r in range(3, 120_001))
+    path = _xlsx_with_cells(tmp_path / "1.xlsx", rows)
+    (grid,) = read_grids(path)
+    assert len(grid) == 120_000 and len(grid[0]) == 6
+
+
+def test_a_zip_bomb_sheet_is_refused(tmp_path, monkeypatch):
+    from sferum_analysis import reading
+
+    monkeypatch.setattr(reading, "MAX_SHEET_XML_BYTES", 2000)
+    path = _xlsx_with_cells(tmp_path / "1.xlsx", "<row r='5'/>" * 500)
+    with pytest.raises(reading.ReadError, match="слишком велик: больше 1 ГБ"):
+        reading.read_grids(path)
+
+
 # ----------------------------------------------------------------------------- file names
 def _non_utf8_week(folder: Path) -> Path:
     """Two files whose names are cp1251 / cp866 bytes (unpacked from a Windows ZIP)."""
