@@ -251,7 +251,8 @@ def _check_ole(path: Path) -> None:
     """An old-format (.xls) or encrypted workbook: check the container before calamine.
 
     calamine follows sector chains without loop checks: a damaged container can make it
-    run forever. xlrd's reader of the same container refuses such chains.
+    run forever. xlrd's reader of the same container refuses such chains. The cell records
+    of the workbook stream give each sheet's extent (calamine allocates it whole).
     """
     from xlrd import compdoc
 
@@ -264,11 +265,54 @@ def _check_ole(path: Path) -> None:
         stream = next((n for n in ("Workbook", "Book") if n in names), None)
         if stream is None:
             raise ReadError("файл не является книгой Excel (документ Office другого типа)")
-        doc.locate_named_stream(stream)
+        mem, base, size = doc.locate_named_stream(stream)
+        extent = _biff_extent(mem, base, size)
     except ReadError:
         raise
     except Exception:
         raise ReadError("файл Excel (.xls) повреждён: неверная структура файла") from None
+    if extent is not None:
+        raise _too_big(extent[0], extent[1], extent[2])
+
+
+# BIFF records of cells with a value (row, column first); blanks are not read by calamine.
+_BIFF_CELLS = frozenset({0x0006, 0x00FD, 0x0203, 0x0204, 0x0205, 0x027E, 0x00D6, 0x0406,
+                         0x0003, 0x0004, 0x0002, 0x0005, 0x007E})
+_BIFF_MULRK, _BIFF_BOF, _BIFF_BOUNDSHEET = 0x00BD, 0x0809, 0x0085
+
+
+def _biff_extent(mem: bytes, base: int, size: int) -> tuple[str, int, int] | None:
+    """The first sheet of an .xls workbook stream whose filled area is over the limit:
+    ``(sheet, rows, columns)``; None when every sheet is within it."""
+    import struct
+
+    unpack = struct.unpack_from
+    names: list[str] = []
+    extents: list[tuple[int, int]] = []  # per substream after the workbook globals
+    max_row = max_col = -1
+    pos, end = base, base + size
+    while pos + 4 <= end:
+        rtype, rlen = unpack("<HH", mem, pos)
+        data = pos + 4
+        pos = data + rlen
+        if (rtype in _BIFF_CELLS or rtype == _BIFF_MULRK) and rlen >= 4:
+            row, col = unpack("<HH", mem, data)
+            if rtype == _BIFF_MULRK and rlen >= 6:
+                col = unpack("<H", mem, data + rlen - 2)[0]
+            max_row, max_col = max(max_row, row), max(max_col, col)
+        elif rtype == _BIFF_BOF:
+            extents.append((max_row, max_col))
+            max_row = max_col = -1
+        elif rtype == _BIFF_BOUNDSHEET and rlen >= 8:
+            length, flags = mem[data + 6], mem[data + 7]
+            raw = mem[data + 8:data + 8 + (length * 2 if flags & 1 else length)]
+            names.append(raw.decode("utf-16-le" if flags & 1 else "latin-1", "replace"))
+    extents.append((max_row, max_col))
+    # extents[0]: before the first BOF; [1]: the workbook globals; [2:]: the sheets
+    for k, (rows, cols) in enumerate(extents[2:]):
+        if (rows + 1) * (cols + 1) > MAX_SHEET_CELLS:
+            return (names[k] if k < len(names) else str(k + 1)), rows + 1, cols + 1
+    return None
 
 
 def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
