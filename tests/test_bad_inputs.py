@@ -116,6 +116,8 @@ EXPECTED: dict[str, tuple] = {
     "127 only title.csv": (*UNREADABLE, {"unreadable_file": [None]},
                            ["не найдена строка заголовка"]),
     "128 damaged ole.xls": (*UNREADABLE, {"unreadable_file": [None]}, ["повреждён"]),
+    "129 far cell.xls": (*UNREADABLE, {"unreadable_file": [None]},
+                         ["лист «Выгрузка» слишком велик: заполнена ячейка IV65536"]),
     "130 noise.xlsx": (*UNREADABLE, {"unreadable_file": [None]},
                        ["не является книгой Excel"]),
     "131 noise.csv": (*UNREADABLE, {"unreadable_file": [None]}, ["двоичные данные"]),

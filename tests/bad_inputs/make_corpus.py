@@ -81,6 +81,7 @@ CORPUS: dict[str, tuple[str, str]] = {
     "127 only title.csv": ("title lines, no header", "unreadable_file"),
     "128 damaged ole.xls": ("the first bytes of a compound file, the rest zeros",
                             "unreadable_file"),
+    "129 far cell.xls": ("a genuine .xls with one value in cell IV65536", "unreadable_file"),
 }
 NOISE = {"130 noise.xlsx": "5 MB of binary noise", "131 noise.csv": "5 MB of binary noise"}
 
@@ -361,6 +362,14 @@ def make_exports(week: Path) -> None:  # noqa: PLR0915 - one block per corpus fi
 
     pasted = csv_text(good) + csv_text(good)
     (week / "126 two exports pasted.csv").write_text(pasted, encoding="utf-8")
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("Выгрузка")
+    for r, row in enumerate([HEADER, *good]):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    sheet.write(65535, 255, "x")
+    book.save(str(week / "129 far cell.xls"))
 
     (week / "127 only title.csv").write_text(TITLE + "\r\nВыгрузка не сформирована\r\n",
                                              encoding="utf-8")
