@@ -33,7 +33,7 @@ SAMPLE_WEEK = "2024-01-29"
 REGISTRY_STEM = "organizations"
 REGISTRY_SUFFIXES = (".xlsx", ".xls", ".csv")
 
-_WEEK_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_WEEK_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class WeekError(ValueError):
@@ -42,7 +42,7 @@ class WeekError(ValueError):
 
 def parse_week(week: str) -> dt.date:
     """Validate a reporting-week name (``YYYY-MM-DD``) and return the date."""
-    if not isinstance(week, str) or not _WEEK_RE.match(week):
+    if not isinstance(week, str) or not _WEEK_RE.fullmatch(week):
         raise WeekError(f"неделя должна быть датой в формате ГГГГ-ММ-ДД, получено: {week!r}")
     try:
         return dt.date.fromisoformat(week)

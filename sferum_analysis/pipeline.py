@@ -152,6 +152,7 @@ class _StreamToNotify:
 def _execute(notebook: str, out: Path, parameters: dict, step: str,
              progress: Notify | None = None, kernel_log: Path | None = None) -> None:
     import papermill as pm
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -166,6 +167,14 @@ def _execute(notebook: str, out: Path, parameters: dict, step: str,
     except PapermillExecutionError as exc:
         reason = f"{exc.ename}: {exc.evalue}".strip()
         raise StepFailed(step, out, reason.splitlines()[0][:300]) from None
+    except (DeadKernelError, CellTimeoutError) as exc:
+        # the kernel died (out of memory, a crash in a C extension) or hung: papermill
+        # leaves the notebook as far as it got; keep at least the source for the analyst
+        if not out.exists():
+            shutil.copyfile(NOTEBOOKS_DIR / notebook, out)
+        reason = "ядро Python остановилось" if isinstance(exc, DeadKernelError) else \
+            "ячейка выполнялась слишком долго"
+        raise StepFailed(step, out, reason) from None
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -255,10 +264,15 @@ def _file_logger(path: Path) -> tuple[logging.Logger, logging.Handler]:
 def check_folders(paths: Paths) -> None:
     """Refuse a reports folder inside ``data/raw``: publishing would replace the exports."""
     raw, reports = paths.raw_dir.resolve(), paths.reports_dir.resolve()
+    processed = paths.processed_root.resolve()
     if reports == raw or reports.is_relative_to(raw):
         raise UserError(f"папка отчётов {reports} находится внутри папки исходных выгрузок "
                         f"{raw}: отчёт заменил бы выгрузки недели. Укажите другую "
                         "--reports-dir")
+    if reports == processed or reports.is_relative_to(processed):
+        raise UserError(f"папка отчётов {reports} находится внутри папки обработанных данных "
+                        f"{processed}: отчёт и очищенные таблицы заменили бы друг друга. "
+                        "Укажите другую --reports-dir")
 
 
 def _process_previous(week: str, paths: Paths, options: RunOptions, notify: Notify,
@@ -392,13 +406,13 @@ def _run_one_week(week: str, paths: Paths, options: RunOptions, notify: Notify,
         }, report_stage / MANIFEST)
         say("замечания: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
     except StepFailed as exc:
-        logger.error(str(exc))
         failed = paths.reports_dir / "failed" / week
+        exc.notebook = failed / "notebooks" / exc.notebook.name
+        logger.error(str(exc))
         shutil.rmtree(failed, ignore_errors=True)
         failed.parent.mkdir(parents=True, exist_ok=True)
         handler.close()
         shutil.move(str(report_stage), str(failed))
-        exc.notebook = failed / "notebooks" / exc.notebook.name
         shutil.rmtree(processed_stage, ignore_errors=True)
         raise
     except BaseException:

@@ -105,7 +105,9 @@ def fingerprint(files: Iterable[Path]) -> dict[str, str]:
         with path.open("rb") as fh:
             for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
                 digest.update(chunk)
-        out[path.name] = digest.hexdigest()
+        # a name that is not UTF-8 (surrogate escapes) is keyed by its escaped bytes
+        key = path.name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        out[key] = digest.hexdigest()
     return out
 
 

@@ -314,9 +314,6 @@ def test_file_names_that_are_not_utf8(tmp_path, registry):
     assert "Неизвестная.csv" in (tmp_path / "quality.csv").read_text(encoding="utf-8")
 
 
-@pytest.mark.xfail(strict=True, raises=UnicodeEncodeError,
-                   reason="pipeline.inputs_fingerprint keys manifest.json by the raw file "
-                   "name: a name that is not UTF-8 fails the run after all notebooks")
 def test_manifest_of_a_week_with_a_non_utf8_file_name(tmp_path):
     from sferum_analysis.config import Paths
     from sferum_analysis.pipeline import inputs_fingerprint
@@ -483,9 +480,6 @@ def test_failed_notebook_is_kept_and_named_in_one_line(tmp_path, monkeypatch, ca
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="pipeline._execute catches only "
-                   "PapermillExecutionError: a dead kernel (DeadKernelError) gives a "
-                   "traceback and the executed notebook is deleted")
 def test_dead_kernel_is_a_failed_step(tmp_path, monkeypatch, capsys):
     """The kernel process dies (out of memory, a crash in a C extension): the same as a
     failed step — one Russian line, exit 1, the notebook kept under reports/failed/."""

@@ -242,9 +242,6 @@ def test_reports_folder_inside_raw_is_refused(tmp_path, capsys, inside):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="pipeline: --reports-dir data/processed is not refused; "
-                   "both staging folders get the same name, the run ends in a traceback and "
-                   "the processed week is left as .old-<week>-<pid>")
 def test_reports_folder_equal_to_processed_is_refused(tmp_path, run_cli):
     data = tmp_path / "data"
     write_hostile_region(data)
