@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 WEEK   ?= 2024-01-29
 
 .DEFAULT_GOAL := help
-.PHONY: help venv report test lint sample clean
+.PHONY: help venv report test lint sample bench clean
 
 help:  ## Показать список команд
 	@echo "Команды sferum-analysis:"
@@ -33,6 +33,9 @@ test: $(STAMP)  ## Запустить все тесты
 lint: $(STAMP)  ## Проверить код и ноутбуки (ruff, nbQA)
 	$(BIN)/ruff check sferum_analysis tests scripts benchmarks notebooks
 	$(BIN)/nbqa ruff notebooks
+
+bench: $(STAMP)  ## Замерить скорость: наивный подсчёт, очистка, весь запуск (benchmarks/)
+	$(BIN)/python benchmarks/run_benchmarks.py
 
 sample: $(STAMP)  ## Пересоздать синтетические данные примера в data/raw
 	$(BIN)/python scripts/make_sample_data.py

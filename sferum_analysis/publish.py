@@ -28,14 +28,16 @@ import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbformat
 import numpy as np
 import pandas as pd
 
 from sferum_analysis.config import TEMPLATES_DIR
 from sferum_analysis.storage import neutralize_formula
+
+if TYPE_CHECKING:  # nbformat costs ~1 s to import; the XLSX writer does not need it
+    import nbformat
 
 __all__ = [
     "FONT_STACK",
@@ -141,6 +143,8 @@ def notebook_to_html(executed_ipynb: Path, out_html: Path, *, title: str, week: 
     outputs or when the HTML would load anything (script, external or relative URL).
     """
     executed_ipynb = Path(executed_ipynb)
+    import nbformat
+
     nb = nbformat.read(executed_ipynb, as_version=4)
     _refuse_failed_cells(nb, executed_ipynb.name)
     html = _render_html(nb, title=title, week=week, base_dir=executed_ipynb.parent)

@@ -111,18 +111,18 @@ def identical_counts_findings(persons: pd.DataFrame, orgs: pd.DataFrame, *,
     if persons.empty:
         return out
     info = orgs.set_index("org_id")
-    for org_id, group in persons.groupby("org_id", sort=True):
-        n = len(group)
-        if n < min_registered:
-            continue
-        counts = group.loc[group["messages_7d"] > 0, "messages_7d"].value_counts()
-        if counts.empty:
-            continue
-        top = int(counts.max())
-        value = int(min(v for v, c in counts.items() if c == top))
-        if top < min_share * n:
-            continue
-        first = group[group["messages_7d"] == value].sort_values(["file", "row"]).iloc[0]
+    sizes = persons.groupby("org_id").size()
+    nonzero = persons[(persons["messages_7d"] > 0)
+                      & persons["org_id"].isin(sizes[sizes >= min_registered].index)]
+    # per organisation the most frequent non-zero count (the smallest such value on ties)
+    best = (nonzero.groupby(["org_id", "messages_7d"]).size().rename("top").reset_index()
+            .sort_values(["org_id", "top", "messages_7d"], ascending=[True, False, True])
+            .drop_duplicates("org_id"))
+    best = best[best["top"] >= min_share * best["org_id"].map(sizes)]
+    for org_id, value, top in best[["org_id", "messages_7d", "top"]].itertuples(index=False):
+        n = int(sizes[org_id])
+        group = nonzero[(nonzero["org_id"] == org_id) & (nonzero["messages_7d"] == value)]
+        first = group.sort_values(["file", "row"]).iloc[0]
         org = info.loc[org_id] if org_id in info.index else None
         label = (_org_label(org["org_name"], org["mo"], org["org_type"]) if org is not None
                  else f"организация {org_id}")
