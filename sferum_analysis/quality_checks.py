@@ -114,6 +114,8 @@ def identical_counts_findings(persons: pd.DataFrame, orgs: pd.DataFrame, *,
     sizes = persons.groupby("org_id").size()
     nonzero = persons[(persons["messages_7d"] > 0)
                       & persons["org_id"].isin(sizes[sizes >= min_registered].index)]
+    if nonzero.empty:
+        return out
     # per organisation the most frequent non-zero count (the smallest such value on ties)
     best = (nonzero.groupby(["org_id", "messages_7d"]).size().rename("top").reset_index()
             .sort_values(["org_id", "top", "messages_7d"], ascending=[True, False, True])

@@ -246,3 +246,17 @@ def test_export_dates_and_stale(tmp_path, write):
     day = dt.date(2024, 1, 29)
     assert qc.is_stale(last["7"], day) and not qc.is_stale(last["8"], day)
     assert not qc.is_stale(None, day) and "9" not in last
+
+
+def test_identical_counts_with_no_eligible_organisation():
+    """Too few staff, or no non-zero counts at all: no finding and no error."""
+    persons = pd.DataFrame({
+        "org_id": pd.Series(["1", "1", "2"], dtype="string"),
+        "messages_7d": [0, 0, 7], "file": ["1.csv", "1.csv", "2.csv"], "row": [2, 3, 2],
+    })
+    orgs = pd.DataFrame({"org_id": pd.Series(["1", "2"], dtype="string"),
+                         "org_name": ["ДС 1", "ДС 2"], "mo": ["г. Орёл", "г. Орёл"],
+                         "org_type": ["ДОО", "ДОО"]})
+    assert qc.identical_counts_findings(persons, orgs) == []
+    assert qc.identical_counts_findings(persons, orgs, min_registered=2) == []
+    assert qc.identical_counts_findings(persons.iloc[0:0], orgs) == []
