@@ -27,7 +27,8 @@ venv: $(STAMP)  ## Создать .venv и установить проект
 report: $(STAMP)  ## Опубликовать отчёт за неделю WEEK (по умолчанию — пример)
 	$(BIN)/sferum run $(WEEK)
 
-test: $(STAMP)  ## Запустить все тесты
+test: $(STAMP)  ## Запустить все тесты (ставит chromium для теста HTML, если его нет)
+	@bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)  ## Проверить код и ноутбуки (ruff, nbQA)

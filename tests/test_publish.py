@@ -334,8 +334,11 @@ def test_pdf_is_deterministic(published: dict[str, Path], tmp_path: Path,
     with caplog.at_level(logging.WARNING, logger="weasyprint"):
         again = html_to_pdf(published["html"], tmp_path / "again.pdf")
     assert again.read_bytes() == published["pdf"].read_bytes()
-    assert not [r for r in caplog.records if r.name.startswith("weasyprint")], \
-        "WeasyPrint warned (unsupported CSS?): " + caplog.text
+    # Font subsetting falls back to fontTools where the system has no HarfBuzz-Subset
+    # (a fresh Debian 12): that is the machine, not the report's CSS.
+    warned = [r for r in caplog.records if r.name.startswith("weasyprint")
+              and "HarfBuzz-Subset" not in r.getMessage()]
+    assert not warned, "WeasyPrint warned (unsupported CSS?): " + caplog.text
 
 
 def test_pdf_refuses_external_resources(tmp_path: Path) -> None:
