@@ -493,10 +493,13 @@ def clean_week(
                 f"ID в имени файла не найден в реестре: не учтено {rows_phrase(p.rows_read)} "
                 f"(из них за отчётную дату: {on_date})", p.file))
         elif status == "no_data_for_date":
+            rejected = (f", из них отклонено: {p.rows_rejected} — см. замечания rejected_row"
+                        if p.rows_rejected else "")
             findings.append(Finding(
                 "no_data_for_date",
-                f"нет строк за {reporting_date:%d.%m.%Y} (прочитано: {rows_phrase(p.rows_read)}); "
-                "организация считается без выгрузки", p.file, org_id=p.org_id))
+                f"нет строк за {reporting_date:%d.%m.%Y}, которые можно учесть (прочитано: "
+                f"{rows_phrase(p.rows_read)}{rejected}); организация считается без выгрузки",
+                p.file, org_id=p.org_id))
         file_records.append({
             "file": p.file, "org_id": p.org_id, "status": status, "rows_read": p.rows_read,
             "rows_used": n_used, "rows_other_dates": p.rows_other_dates,
