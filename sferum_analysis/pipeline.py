@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,11 @@ from .steps import UserError, is_processed, previous_week, registry_path, week_d
 from .storage import fingerprint, read_parquet, write_json
 
 log = logging.getLogger("sferum")
+
+# nbformat imports jsonschema, which imports rfc3987_syntax when it is installed (JupyterLab
+# brings it) and builds its Lark grammars at import: 1.8 s of CPU in every run, for the
+# "iri" string formats that no notebook schema uses. The run does not load it.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
 
 CLEAN_NOTEBOOK = "01_clean.ipynb"
 METRICS_NOTEBOOK = "02_metrics.ipynb"
@@ -131,6 +137,65 @@ def _kernel_manager_class(stderr_path: Path | None = None):
     return IPCKernelManager
 
 
+class SharedKernel:
+    """One kernel for the notebooks of one week, started once.
+
+    Starting a kernel and importing pandas, pyarrow and matplotlib in it costs about two
+    seconds; the three notebooks of a week share one kernel instead of paying it three
+    times. Each notebook after the first starts with an empty namespace (``%reset -f``),
+    so it sees nothing the previous one defined (imported modules stay loaded). Every
+    week gets a kernel of its own, so a rerun executes exactly the same sequence.
+    """
+
+    def __init__(self, stderr_path: Path | None = None):
+        self.km = _kernel_manager_class(stderr_path)(kernel_name="python3")
+        self._clients: list = []
+        self._used = False
+        client = self.km.client
+
+        def tracked_client(**kw):  # nbclient leaves the clients of a km it does not own open
+            kc = client(**kw)
+            self._clients.append(kc)
+            return kc
+
+        self.km.client = tracked_client
+
+    def __enter__(self) -> SharedKernel:
+        from jupyter_core.utils import run_sync
+
+        run_sync(self.km.start_kernel)(cwd=str(NOTEBOOKS_DIR))
+        return self
+
+    def fresh_namespace(self) -> None:
+        """Empty the namespace before every notebook but the first."""
+        from jupyter_core.utils import run_sync
+
+        if not self._used:
+            self._used = True
+            return
+        kc = self.km.client()
+        kc.start_channels()
+        run_sync(kc.wait_for_ready)(timeout=60)
+        msg_id = kc.execute("%reset -f", silent=True, store_history=False)
+        while True:
+            reply = run_sync(kc.get_shell_msg)(timeout=60)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+
+    def __exit__(self, *exc: object) -> None:
+        from jupyter_core.utils import run_sync
+
+        for kc in self._clients:
+            kc.stop_channels()
+        try:
+            if run_sync(self.km.is_alive)():
+                run_sync(self.km.shutdown_kernel)(now=True)
+            else:
+                run_sync(self.km.cleanup_resources)()
+        except RuntimeError:  # already gone
+            pass
+
+
 class _StreamToNotify:
     """File-like sink for a kernel's stderr: each complete line goes to ``notify``."""
 
@@ -150,19 +215,23 @@ class _StreamToNotify:
 
 
 def _execute(notebook: str, out: Path, parameters: dict, step: str,
-             progress: Notify | None = None, kernel_log: Path | None = None) -> None:
+             progress: Notify | None = None, kernel: SharedKernel | None = None) -> None:
+    """Execute one notebook with Papermill, in ``kernel`` or else in a kernel of its own."""
     import papermill as pm
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     out.parent.mkdir(parents=True, exist_ok=True)
+    kernel_args = {"kernel_manager_class": _kernel_manager_class()}
     try:
+        if kernel is not None:
+            kernel.fresh_namespace()
+            kernel_args = {"km": kernel.km}
         pm.execute_notebook(
             str(NOTEBOOKS_DIR / notebook), str(out), parameters=parameters,
             kernel_name="python3", cwd=str(NOTEBOOKS_DIR), progress_bar=False,
             log_output=False, report_mode=False,
-            kernel_manager_class=_kernel_manager_class(kernel_log),
-            stderr_file=_StreamToNotify(progress) if progress else None,
+            stderr_file=_StreamToNotify(progress) if progress else None, **kernel_args,
         )
     except PapermillExecutionError as exc:
         reason = f"{exc.ename}: {exc.evalue}".strip()
@@ -180,7 +249,6 @@ def _execute(notebook: str, out: Path, parameters: dict, step: str,
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two directories atomically (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
     import ctypes
-    import sys
 
     if not sys.platform.startswith("linux"):
         return False
@@ -351,7 +419,7 @@ def _run_one_week(week: str, paths: Paths, options: RunOptions, notify: Notify,
         say(f"{title}…")
         _execute(notebook, notebooks_out / notebook, parameters, title,
                  progress=lambda line: (logger.info(line), (progress or notify)(f"{week}: {line}")),
-                 kernel_log=report_stage / "run.log")
+                 kernel=kernel)
         say(f"{title}: готово за {time.monotonic() - started:.1f} с")
 
     common = {"week": week, "data_dir": str(paths.data_dir),
@@ -367,17 +435,19 @@ def _run_one_week(week: str, paths: Paths, options: RunOptions, notify: Notify,
         elif week_status(paths, prev).state == "changed":
             say(f"входные файлы предыдущей недели {prev} изменились после её обработки: "
                 f"сравнение — с опубликованными значениями (обновите: sferum run {prev})")
-        step("очистка выгрузок", CLEAN_NOTEBOOK, {**common, "workers": options.workers})
+        os.environ.setdefault("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)  # for the kernel
         rule_parameters = {"report_dir": str(report_stage), "active_rule": options.rule.kind,
                            "quota_messages": options.rule.min_messages,
                            "quota_calls": options.rule.min_calls}
-        step("расчёт показателей", METRICS_NOTEBOOK,
-             {**common, **rule_parameters, "jump_threshold": float(options.jump_threshold)})
+        with SharedKernel(report_stage / "run.log") as kernel:
+            step("очистка выгрузок", CLEAN_NOTEBOOK, {**common, "workers": options.workers})
+            step("расчёт показателей", METRICS_NOTEBOOK,
+                 {**common, **rule_parameters, "jump_threshold": float(options.jump_threshold)})
+            if options.publish:
+                step("отчёт", REPORT_NOTEBOOK, {**common, **rule_parameters,
+                                                 "target_pct": float(options.target_pct or 0.0),
+                                                 "edition": options.edition})
         if options.publish:
-            os.environ.setdefault("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)  # for the kernel
-            step("отчёт", REPORT_NOTEBOOK, {**common, **rule_parameters,
-                                             "target_pct": float(options.target_pct or 0.0),
-                                             "edition": options.edition})
             say("публикация HTML и PDF…")
             title = f"ИКОП «Сферум»: отчёт за неделю по {parse_week(week):%d.%m.%Y}"
             if options.edition != "ministry":
