@@ -86,3 +86,26 @@ def test_every_notebook_runs_with_its_defaults(tmp_path):
         os.environ.clear()
         os.environ.update(env_before)
     assert (tmp_path / "reports" / "2024-01-29" / "metrics_mo.csv").is_file()
+
+
+def test_shared_kernel_gives_each_notebook_an_empty_namespace(tmp_path, monkeypatch):
+    """The run's notebooks share a kernel; the second must not see the first's names."""
+    from sferum_analysis import pipeline
+
+    def notebook(name: str, source: str) -> None:
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(source)]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        nbformat.write(nb, tmp_path / name)
+
+    notebook("a.ipynb", "import os\nleft_over = os.getpid()")
+    notebook("b.ipynb", "import os\nassert 'left_over' not in dir(), 'namespace kept'\n"
+                        "pid = os.getpid()")
+    monkeypatch.setattr(pipeline, "NOTEBOOKS_DIR", tmp_path)
+    with pipeline.SharedKernel() as kernel:
+        pipeline._execute("a.ipynb", tmp_path / "out" / "a.ipynb", {}, "a", kernel=kernel)
+        pipeline._execute("b.ipynb", tmp_path / "out" / "b.ipynb", {}, "b", kernel=kernel)
+    executed = [nbformat.read(tmp_path / "out" / n, as_version=4) for n in ("a.ipynb", "b.ipynb")]
+    assert all(not c.get("outputs") for nb in executed for c in nb.cells)  # no error output
+    assert not kernel.km.has_kernel  # shut down on leaving the block
