@@ -256,6 +256,10 @@ def cmd_lab(args: argparse.Namespace) -> int:
     if args.no_browser:
         argv.append("--no-browser")
     _say(f"sferum: запуск JupyterLab в {NOTEBOOKS_DIR} (ядро Python 3 из {sys.prefix})")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # JupyterLab refuses root without it
+        argv.append("--allow-root")
+        _say("sferum: внимание: JupyterLab запущен от root; лучше работать под обычным "
+             "пользователем")
     os.execv(sys.executable, argv)
     return EXIT_OK  # pragma: no cover
 
