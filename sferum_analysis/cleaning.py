@@ -14,10 +14,12 @@ Rules (data contract §1.2 and §2):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import os
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable, Hashable
 from concurrent.futures import ProcessPoolExecutor
@@ -249,6 +251,27 @@ def display_name(path: Path) -> str:
     return name
 
 
+def display_names(paths: list[Path]) -> dict[Path, str]:
+    """:func:`display_name` of every file of a folder, made unique.
+
+    Two names can read the same once a non-UTF-8 name is decoded (``1 а.csv`` in UTF-8 and
+    in cp1251 side by side): the later one (in byte order) gets `` (2)``, `` (3)``… before
+    its extension, so that every file keeps a line of its own in the row accounting.
+    """
+    out: dict[Path, str] = {}
+    taken: set[str] = set()
+    for path in sorted(paths, key=lambda p: os.fsencode(p.name)):
+        name = display_name(path)
+        stem, dot, suffix = name.rpartition(".") if "." in name else (name, "", "")
+        n = 1
+        while name in taken:
+            n += 1
+            name = f"{stem} ({n}){dot}{suffix}"
+        taken.add(name)
+        out[path] = name
+    return out
+
+
 def is_skipped_file(name: str) -> bool:
     return name.startswith(("~$", ".")) or name.casefold() in _SKIPPED_NAMES
 
@@ -287,9 +310,12 @@ class FileParse:
         return frame
 
 
-def parse_export(path: Path, reporting_date: dt.date, org_id: str | None) -> FileParse:
-    """Read one export and split its rows into used / other dates / rejected."""
-    name = display_name(path)
+def parse_export(path: Path, reporting_date: dt.date, org_id: str | None,
+                 name: str | None = None) -> FileParse:
+    """Read one export and split its rows into used / other dates / rejected.
+
+    ``name`` is the file's name in tables and messages (default :func:`display_name`)."""
+    name = name or display_name(path)
     result = FileParse(file=name, org_id=org_id, status="used")
     try:
         table = read_columns(path, EXPORT_FIELDS, REQUIRED_FIELDS, EXPORT_TITLES)
@@ -389,15 +415,30 @@ class CleanWeek:
     findings: pd.DataFrame
 
 
-def _parse_job(args: tuple[Path, dt.date, str | None]) -> FileParse:
+Job = tuple[Path, dt.date, str | None, str]
+
+
+def _parse_job(args: Job) -> FileParse:
     return parse_export(*args)
 
 
-def _map_jobs(jobs: list[tuple[Path, dt.date, str | None]], workers: int,
+def _die_with_parent() -> None:
+    """Worker initializer: on Linux, end the worker when the process that started it dies
+    (a run killed with SIGKILL would otherwise leave its readers running)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _map_jobs(jobs: list[Job], workers: int,
               progress: Callable[[int, int], None] | None) -> list[FileParse]:
     total = len(jobs)
     if workers > 1 and total >= 2 * workers:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent) as pool:
             results = []
             for i, res in enumerate(pool.map(_parse_job, jobs, chunksize=4), 1):
                 results.append(res)
@@ -427,9 +468,10 @@ def clean_week(
     """Clean every export of a week folder against the registry (pure: writes nothing)."""
     known = set(registry["org_id"])
     findings: list[Finding] = []
-    jobs: list[tuple[Path, dt.date, str | None]] = []
-    for path in sorted(week_dir.iterdir(), key=lambda p: p.name):
-        name = display_name(path)
+    jobs: list[Job] = []
+    names = display_names(list(week_dir.iterdir()))
+    for path in sorted(names, key=lambda p: p.name):
+        name = names[path]
         if path.is_dir():
             findings.append(Finding("skipped_file", "вложенная папка пропущена", name))
         elif is_skipped_file(name):
@@ -440,7 +482,7 @@ def clean_week(
                                     name))
         else:
             org_id = org_id_from_filename(name)
-            jobs.append((path, reporting_date, org_id if org_id in known else None))
+            jobs.append((path, reporting_date, org_id if org_id in known else None, name))
 
     parses = _map_jobs(jobs, workers, progress)
 

@@ -234,11 +234,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not statuses:
         print(f"В {paths.raw_dir} нет папок недель (ГГГГ-ММ-ДД).")
         return EXIT_OK
-    print(f"{'Неделя':<12}{'Состояние':<28}{'Ошибок':>8}{'Предупр.':>10}{'Сведений':>10}  "
+    print(f"{'Неделя':<12}{'Состояние':<34}{'Ошибок':>8}{'Предупр.':>10}{'Сведений':>10}  "
           "Опубликована (UTC)")
     for s in statuses:
         c = s.counts
-        print(f"{s.week:<12}{STATE_TITLES[s.state]:<28}{c.get('error', 0):>8}"
+        print(f"{s.week:<12}{STATE_TITLES[s.state]:<34}{c.get('error', 0):>8}"
               f"{c.get('warning', 0):>10}{c.get('info', 0):>10}  {s.published_at}")
     pending = sum(s.pending for s in statuses)
     print(f"Недель: {len(statuses)}, требуют обработки: {pending}"

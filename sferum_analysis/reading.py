@@ -208,6 +208,10 @@ def _strip_bom(first_row: list[object]) -> None:
 MAX_SHEET_CELLS = 5_000_000
 #: An .xlsx worksheet larger than this once decompressed is refused (a ZIP bomb).
 MAX_SHEET_XML_BYTES = 1 << 30
+#: Any other part (shared strings, styles…) larger than this once decompressed is refused:
+#: calamine holds the shared strings in memory (720 MB of them took 1.2 GB). A real export's
+#: shared strings are a few megabytes.
+MAX_PART_XML_BYTES = 100 << 20
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # A cell reference beyond column Z or row 99999: only then is the exact extent computed.
 _FAR_REF = re.compile(rb'r="(?:[A-Z]{2}|[A-Z][0-9]{6})')  # literal prefix: a fast search
@@ -399,6 +403,18 @@ def _check_workbook(path: Path) -> dict[str, dict[tuple[int, int], str]]:
                 raise ReadError("файл не является книгой Excel .xlsx (архив другого формата); "
                                 "откройте его в Excel и сохраните как .xlsx")
             names = None
+            for info in zf.infolist():
+                if info.filename.startswith("xl/worksheets/"):
+                    continue  # scanned below, with their own limit
+                if info.file_size > MAX_PART_XML_BYTES:
+                    raise ReadError(
+                        f"часть книги {info.filename} слишком велика: "
+                        f"{info.file_size / (1 << 20):.0f} МБ в распакованном виде (больше "
+                        f"{MAX_PART_XML_BYTES >> 20} МБ; повреждённый или подложный файл)")
+                if info.filename == "xl/sharedStrings.xml":
+                    with zf.open(info) as fh:  # reads at most the declared size, checks CRC
+                        while fh.read(1 << 22):
+                            pass
             for part in members:
                 if not (part.startswith("xl/worksheets/") and part.endswith(".xml")):
                     continue

@@ -34,6 +34,18 @@ def neutralize_formula(text: object) -> object:
     return text
 
 
+def neutralize_csv_text(text: object) -> object:
+    """:func:`neutralize_formula` for a CSV field, also after every ``;``.
+
+    Excel with a Russian locale splits a CSV at ``;``: an unquoted field ``a;=1+1`` would
+    become the cells ``a`` and ``=1+1``. Every ``;``-separated part that would start a
+    formula gets the leading ``'`` too.
+    """
+    if not isinstance(text, str) or ";" not in text:
+        return neutralize_formula(text)
+    return ";".join(str(neutralize_formula(part)) for part in text.split(";"))
+
+
 def make_private_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
     os.chmod(path, PRIVATE_DIR)
@@ -59,7 +71,7 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     safe = frame.copy()
     for col in safe.columns:
         if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
-            safe[col] = safe[col].map(neutralize_formula)
+            safe[col] = safe[col].map(neutralize_csv_text)
     tmp = path.with_name(path.name + ".tmp")
     safe.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n", float_format="%.1f")
     os.replace(tmp, path)

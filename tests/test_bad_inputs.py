@@ -275,6 +275,21 @@ def test_a_long_sheet_within_the_limit_is_read(tmp_path):
     assert len(grid) == 120_000 and len(grid[0]) == 6
 
 
+def test_a_shared_strings_bomb_is_refused(tmp_path):
+    """Shared strings that decompress to far more than any export (the reader would hold
+    them all in memory): refused from the declared size, before the Excel reader."""
+    import zipfile
+
+    from sferum_analysis import reading
+
+    path = _xlsx_with_cells(tmp_path / "1.xlsx", '<row r="1"><c r="A1"><v>1</v></c></row>')
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/sharedStrings.xml", b"<sst>" + b"<si><t>x</t></si>" * 7_000_000
+                    + b"</sst>")
+    with pytest.raises(reading.ReadError, match="xl/sharedStrings.xml слишком велика"):
+        reading.read_grids(path)
+
+
 def test_a_zip_bomb_sheet_is_refused(tmp_path, monkeypatch):
     from sferum_analysis import reading
 
@@ -312,6 +327,22 @@ def test_file_names_that_are_not_utf8(tmp_path, registry):
     write_parquet(clean.persons, tmp_path / "persons.parquet")
     write_csv(clean.findings, tmp_path / "quality.csv")
     assert "Неизвестная.csv" in (tmp_path / "quality.csv").read_text(encoding="utf-8")
+
+
+def test_a_non_utf8_name_that_reads_like_another_file_keeps_its_own_line(tmp_path, registry):
+    """«111 Детский сад.csv» in cp1251 and in UTF-8 side by side: two files, two lines of
+    accounting, one person counted once (the second file repeats the first)."""
+    from sferum_analysis.schemas import FILES, validate
+
+    week = _non_utf8_week(tmp_path)
+    shutil.copyfile(CORPUS / WEEK / "111 extra columns.csv", week / "111 Детский сад.csv")
+    clean = clean_week(week, registry, D)
+    names = sorted(clean.files["file"])
+    assert names == ["111 Детский сад (2).csv", "111 Детский сад.csv", "Неизвестная.csv"]
+    validate(clean.files, FILES)  # file names unique
+    assert check_accounting(clean.files).empty
+    assert (clean.files.set_index("file")["rows_duplicate"].sum()) == 2
+    assert "multiple_exports" in set(clean.findings["code"])
 
 
 def test_manifest_of_a_week_with_a_non_utf8_file_name(tmp_path):

@@ -59,6 +59,18 @@ def test_pending_processes_new_and_changed_weeks_only(tmp_path):
     assert third.returncode == 0
     assert "обрабатывать нечего" in third.stdout
 
+    # processed tables that no longer match the published report (a run killed between
+    # its two folder swaps leaves the new processed week beside the old report): pending
+    meta = data / "processed" / "2024-01-29" / "metrics_meta.json"
+    good = meta.read_bytes()
+    meta.write_bytes(good.replace(b'"any"', b'"quota"'))
+    assert week_status(paths, "2024-01-29").state == "mismatch"
+    assert pending_weeks(paths) == ["2024-01-29"]
+    assert "обработка не совпадает с отчётом" in sferum("status", data=data,
+                                                       reports=reports).stdout
+    meta.write_bytes(good)
+    assert pending_weeks(paths) == []
+
     # logs are kept per week, progress in cron/CI output is line-oriented (no \r)
     log = (reports / "2024-01-29" / "run.log").read_text("utf-8")
     assert "очистка выгрузок" in log and "прочитано файлов: 2 из 2" in log
