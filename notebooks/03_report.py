@@ -58,9 +58,10 @@ prev = data.compared_week  # the previous week of data/raw, when it has been pro
 compare_active = bool(data.meta.get("compare_active"))
 
 headline = rp.headline_table(metrics)
-registered = rp.ranked_table(metrics, "registered", prev_week=prev)
-active = rp.ranked_table(metrics, "active", prev_week=prev, target=target)
-district = rp.district_table(metrics, prev_week=prev)
+signals = rp.mo_signals(data.findings, data.org_metrics)  # МО marked ‡ in tables and charts
+registered = rp.ranked_table(metrics, "registered", prev_week=prev, signals=signals)
+active = rp.ranked_table(metrics, "active", prev_week=prev, target=target, signals=signals)
+district = rp.district_table(metrics, prev_week=prev, signals=signals)
 doo_total = metrics[(metrics["org_type"] == rp.DOO) & (metrics["mo"] == "total")]
 region_registered = doo_total["pct_registered"].iloc[0] if len(doo_total) else None
 region_active = doo_total["pct_active"].iloc[0] if len(doo_total) else None
@@ -73,8 +74,9 @@ def changes_note(table) -> str:
     """The line under a table with week-over-week columns (empty without them)."""
     if rp.COL_CHANGE not in table.columns:
         return ""
+    ranks = " и места в рейтинге" if rp.COL_RANK_CHANGE in table.columns else ""
     return (f'<p class="note">{rp.UP}/{rp.DOWN} — изменение к неделе по {rp.date_ru(prev)}: '
-            "в процентных пунктах и места в рейтинге.</p>")
+            f"в процентных пунктах{ranks}.</p>")
 
 
 # %%
@@ -287,5 +289,5 @@ if annex is not None:
 sheets = {name: rp.for_xlsx(frame) for name, frame in sheets.items()}
 xlsx = publish.write_xlsx(sheets, out_dir / f"{report_stem(week)}.xlsx",
                           percent_columns=rp.percent_columns(sheets.values()),
-                          title_rows=titles)
+                          title_rows=titles, total_labels=(rp.REGION_MEAN, rp.REGION_TOTAL))
 print(xlsx)

@@ -40,6 +40,8 @@ CODES: dict[str, tuple[Level, str]] = {
 }
 
 COLUMNS = ["level", "code", "file", "row", "message"]
+#: Kept in ``findings.parquet`` for the report, not written to ``quality.csv``.
+EXTRA_COLUMNS = ["org_id", "org_type", "mo"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class Finding:
     file: str = ""
     row: int | None = None
     org_id: str = ""
+    #: The (type, МО) row of the metrics a МО-level finding (``sharp_change``) is about.
+    org_type: str = ""
+    mo: str = ""
 
     @property
     def level(self) -> Level:
@@ -56,11 +61,13 @@ class Finding:
 
 
 def to_frame(findings: Iterable[Finding]) -> pd.DataFrame:
-    """Findings as a table: level, code, file, row, message, org_id (stable order)."""
+    """Findings as a table: level, code, file, row, message, org_id, org_type, mo (stable
+    order); ``quality.csv`` is the first five columns."""
     records = [{"level": str(f.level), **asdict(f)} for f in findings]
-    frame = pd.DataFrame.from_records(records, columns=[*COLUMNS, "org_id"])
+    frame = pd.DataFrame.from_records(records, columns=[*COLUMNS, *EXTRA_COLUMNS])
     return frame.astype({"level": "string", "code": "string", "file": "string",
-                         "row": "Int64", "message": "string", "org_id": "string"})
+                         "row": "Int64", "message": "string",
+                         **{c: "string" for c in EXTRA_COLUMNS}})
 
 
 def sort_findings(frame: pd.DataFrame) -> pd.DataFrame:

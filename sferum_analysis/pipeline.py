@@ -99,6 +99,14 @@ def inputs_fingerprint(paths: Paths, week: str) -> dict[str, str]:
     return fp
 
 
+def processed_fingerprint(processed_dir: Path) -> dict[str, str]:
+    """sha256 of every file of a processed week: ties the published report to the clean
+    tables it was built from (the two folders are swapped in one after the other)."""
+    if not processed_dir.is_dir():
+        return {}
+    return fingerprint(p for p in processed_dir.iterdir() if p.is_file())
+
+
 def _kernel_manager_class(stderr_path: Path | None = None):
     """A kernel manager for notebook runs.
 
@@ -329,10 +337,28 @@ def _file_logger(path: Path) -> tuple[logging.Logger, logging.Handler]:
     return logger, handler
 
 
-def check_folders(paths: Paths) -> None:
-    """Refuse a reports folder inside ``data/raw``: publishing would replace the exports."""
+def check_folders(paths: Paths, week: str | None = None) -> None:
+    """Refuse folders that publishing would destroy or cannot use.
+
+    A reports folder inside ``data/raw`` or ``data/processed`` (publishing would replace
+    the exports or the clean tables); with ``week``, a week's report folder (or its
+    ``failed/`` copy) that is the data folder or contains it — publishing swaps that
+    folder away and deletes the old one. A reports or data path that is a file.
+    """
+    for what, folder in (("папка отчётов", paths.reports_dir), ("папка данных", paths.data_dir)):
+        if folder.exists() and not folder.is_dir():
+            raise UserError(f"{what} {folder} — это файл, а не папка. Укажите папку")
     raw, reports = paths.raw_dir.resolve(), paths.reports_dir.resolve()
     processed = paths.processed_root.resolve()
+    data = paths.data_dir.resolve()
+    if week is not None:
+        for target in (paths.report_week(week), paths.reports_dir / "failed" / week):
+            target = target.resolve()
+            if data == target or data.is_relative_to(target):
+                raise UserError(
+                    f"папка данных {data} находится внутри папки отчёта недели {target}: "
+                    "публикация заменила бы её вместе с выгрузками. Укажите другую "
+                    "--reports-dir или --data-dir")
     if reports == raw or reports.is_relative_to(raw):
         raise UserError(f"папка отчётов {reports} находится внутри папки исходных выгрузок "
                         f"{raw}: отчёт заменил бы выгрузки недели. Укажите другую "
@@ -383,7 +409,7 @@ def run_week(week: str, paths: Paths, options: RunOptions | None = None,
     """
     options = options or RunOptions()
     parse_week(week)
-    check_folders(paths)
+    check_folders(paths, week)
     week_dir(paths, week)
     read_registry(registry_path(paths))  # a registry error stops the run before any work
     try:
@@ -455,7 +481,9 @@ def _run_one_week(week: str, paths: Paths, options: RunOptions, notify: Notify,
             try:
                 html = publish.notebook_to_html(
                     notebooks_out / REPORT_NOTEBOOK, report_stage / f"{report_stem(week)}.html",
-                    title=title, week=week)
+                    title=title, week=week,
+                    footer_note="" if options.edition == "ministry"
+                    else f"{EDITIONS[options.edition]} редакция, не для рассылки")
                 publish.html_to_pdf(html, report_stage / f"{report_stem(week)}.pdf")
             except Exception as exc:
                 raise StepFailed("публикация отчёта", notebooks_out / REPORT_NOTEBOOK,
@@ -465,6 +493,7 @@ def _run_one_week(week: str, paths: Paths, options: RunOptions, notify: Notify,
         write_json({
             "week": week,
             "inputs": inputs_fingerprint(paths, week),
+            "processed": processed_fingerprint(processed_stage),
             "active_rule": options.rule.as_dict(),
             "edition": options.edition,
             "target_pct": options.target_pct or None,
@@ -506,6 +535,7 @@ STATE_TITLES = {
     "published": "опубликована",
     "new": "не обработана",
     "changed": "входные файлы изменились",
+    "mismatch": "обработка не совпадает с отчётом",
     "failed": "последний запуск с ошибкой",
 }
 
@@ -532,6 +562,10 @@ def week_status(paths: Paths, week: str) -> WeekStatus:
     published_at = manifest.get("published_at", "")
     if manifest.get("inputs") != inputs_fingerprint(paths, week):
         return WeekStatus(week, "changed", counts, published_at)
+    # a run killed between its two swaps, or processed files changed by hand since
+    processed = manifest.get("processed")
+    if processed is not None and processed != processed_fingerprint(paths.processed_week(week)):
+        return WeekStatus(week, "mismatch", counts, published_at)
     return WeekStatus(week, "failed" if failed else "published", counts, published_at)
 
 
@@ -540,7 +574,8 @@ def all_status(paths: Paths) -> list[WeekStatus]:
 
 
 def pending_weeks(paths: Paths) -> list[str]:
-    """Weeks with no up-to-date report (new, changed inputs, or failed), oldest first."""
+    """Weeks with no up-to-date report (new, changed inputs, processed data that does not
+    match the report, or failed), oldest first."""
     return [s.week for s in all_status(paths) if s.pending]
 
 

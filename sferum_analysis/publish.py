@@ -133,8 +133,12 @@ def _write_bytes_atomically(out: Path, data: bytes) -> Path:
 # --------------------------------------------------------------------------- HTML
 
 
-def notebook_to_html(executed_ipynb: Path, out_html: Path, *, title: str, week: str) -> Path:
+def notebook_to_html(executed_ipynb: Path, out_html: Path, *, title: str, week: str,
+                     footer_note: str = "") -> Path:
     """Render an executed report notebook to one self-contained HTML file.
+
+    The printed page footer reads ``Неделя <week> · <footer_note> · стр. N из M`` (the
+    note, e.g. the edition, is left out when empty).
 
     Only outputs are shown (no code, no prompts, no stderr); cells tagged
     ``parameters``, ``injected-parameters`` or ``remove`` are dropped, outputs of cells
@@ -147,7 +151,8 @@ def notebook_to_html(executed_ipynb: Path, out_html: Path, *, title: str, week: 
 
     nb = nbformat.read(executed_ipynb, as_version=4)
     _refuse_failed_cells(nb, executed_ipynb.name)
-    html = _render_html(nb, title=title, week=week, base_dir=executed_ipynb.parent)
+    html = _render_html(nb, title=title, week=week, base_dir=executed_ipynb.parent,
+                        footer_note=footer_note)
     return _write_bytes_atomically(Path(out_html), html.encode("utf-8"))
 
 
@@ -163,7 +168,8 @@ def _refuse_failed_cells(nb: nbformat.NotebookNode, name: str) -> None:
         )
 
 
-def _render_html(nb: nbformat.NotebookNode, *, title: str, week: str, base_dir: Path) -> str:
+def _render_html(nb: nbformat.NotebookNode, *, title: str, week: str, base_dir: Path,
+                 footer_note: str = "") -> str:
     from bs4 import BeautifulSoup
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
@@ -191,7 +197,8 @@ def _render_html(nb: nbformat.NotebookNode, *, title: str, week: str, base_dir: 
         "metadata": {"name": "report", "path": str(base_dir)},
         "sferum": {
             "title": title,
-            "footer_css": _css_string(f"Неделя {week} · стр. "),
+            "footer_css": _css_string(
+                f"Неделя {week} · " + (f"{footer_note} · " if footer_note else "") + "стр. "),
         },
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
@@ -339,6 +346,7 @@ def write_xlsx(
     *,
     percent_columns: Iterable[str] = (),
     title_rows: Mapping[str, str] | None = None,
+    total_labels: Iterable[str] = (),
 ) -> Path:
     """Write tables to an XLSX workbook, one formatted sheet per table, in order.
 
@@ -348,8 +356,10 @@ def write_xlsx(
     get the number format ``0.0`` (values are percents such as 90.2, stored as
     numbers). Missing values become empty cells; text is passed through
     :func:`neutralize_formula`. ``title_rows`` maps a key of ``sheets`` to a title
-    line written above the header. The DataFrame index is not written
-    (``reset_index()`` first if it matters).
+    line written above the header. A last row with a cell equal to one of
+    ``total_labels`` (e.g. «Итого по региону») is bold and left out of the autofilter
+    range, so that sorting the table never mixes it into the ranking. The DataFrame
+    index is not written (``reset_index()`` first if it matters).
     """
     from openpyxl import Workbook
     from openpyxl.writer.excel import ExcelWriter
@@ -370,7 +380,7 @@ def write_xlsx(
     workbook.remove(workbook.active)
     for (key, frame), name in zip(sheets.items(), _sheet_names(sheets), strict=True):
         _fill_sheet(workbook.create_sheet(name), frame, percent=percent,
-                    title=titles.get(key))
+                    title=titles.get(key), total_labels=set(total_labels))
 
     props = workbook.properties
     props.creator = "sferum_analysis"
@@ -421,7 +431,8 @@ def _column_label(column: Any) -> str:
     return str(column)
 
 
-def _fill_sheet(ws: Any, frame: pd.DataFrame, *, percent: set[str], title: str | None) -> None:
+def _fill_sheet(ws: Any, frame: pd.DataFrame, *, percent: set[str], title: str | None,
+                total_labels: set[str] = frozenset()) -> None:
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
 
@@ -462,8 +473,13 @@ def _fill_sheet(ws: Any, frame: pd.DataFrame, *, percent: set[str], title: str |
     for j, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60)
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1).coordinate
+    has_total = len(frame) > 0 and any(
+        isinstance(v, str) and v in total_labels for v in frame.iloc[-1].tolist())
+    if has_total:
+        for cell in ws[header_row + len(frame)]:
+            cell.font = Font(bold=True)
     if labels:
-        last = f"{get_column_letter(len(labels))}{header_row + len(frame)}"
+        last = f"{get_column_letter(len(labels))}{header_row + len(frame) - has_total}"
         ws.auto_filter.ref = f"A{header_row}:{last}"
 
 

@@ -29,6 +29,8 @@ import pandas as pd
 from .findings import Finding
 from .formatting import fmt_int, fmt_pct, fmt_pp, plural
 
+#: " п. п." with no-break spaces: the unit never wraps away from its number.
+PP = "\u00a0п.\u00a0п."
 #: Default threshold of ``sharp_change``, percentage points per week.
 SHARP_CHANGE_PP = 15.0
 #: ``sharp_change`` is not flagged where a denominator (staff on the register for
@@ -93,10 +95,11 @@ def sharp_change_findings(metrics: pd.DataFrame, previous: pd.DataFrame | None,
             out.append(Finding(
                 "sharp_change",
                 f"{rec['org_type']}, {rec['mo']}: {_TYPE_WORDS[by]} за неделю изменился на "
-                f"{fmt_pp(change)} п. п. ({fmt_pct(p[f'pct_{by}'])} → {fmt_pct(rec[f'pct_{by}'])}; "
+                f"{fmt_pp(change)}{PP} ({fmt_pct(p[f'pct_{by}'])} → {fmt_pct(rec[f'pct_{by}'])}; "
                 f"{num_word} {fmt_int(p[num])} из {fmt_int(p[den])} → {fmt_int(rec[num])} из "
                 f"{fmt_int(rec[den])} {den_word}{coverage}); порог — "
-                f"{fmt_pct(threshold)} п. п. Проверьте выгрузки МО",
+                f"{fmt_pct(threshold)}{PP} Проверьте выгрузки МО",
+                org_type=str(rec["org_type"]), mo=str(rec["mo"]),
             ))
     return out
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,6 +82,7 @@ REGION_TOTAL = "Итого по региону"
 
 MARK_INCOMPLETE = "*"
 MARK_ANOMALY = "†"
+MARK_SIGNAL = "‡"
 
 #: Columns shown without thousands separators (ranks and row numbers).
 RANK_COLUMNS = frozenset({COL_RANK, COL_NPP, "Строка"})
@@ -108,6 +109,7 @@ CHART_WIDTH_IN = 7.0  # fits the A4 text width (180 mm) and the 1000 px screen c
 COLOR_BAR = "#17375e"
 COLOR_INCOMPLETE = "#d9a520"
 COLOR_ANOMALY = "#b42318"
+COLOR_SIGNAL = "#1d232b"
 COLOR_REGION = "#1d232b"
 COLOR_TARGET = "#1e6b34"
 COLOR_BELOW = "#b42318"
@@ -194,9 +196,44 @@ def _type_block(metrics: pd.DataFrame, org_type: str) -> tuple[pd.DataFrame, pd.
 
 NOTE_INCOMPLETE = "неполный охват: "
 NOTE_ANOMALY = "зарегистрировано больше, чем по реестру: "
+NOTE_SIGNAL = "проверьте: "
+#: Findings that put a mark on their МО in the tables and charts (beside ``anomaly``).
+MO_SIGNAL_CODES = ("sharp_change", "identical_counts", "quota_jump")
+
+#: (org_type, МО) -> Russian titles of the signals found there (:func:`mo_signals`).
+Signals = Mapping[tuple[str, str], list[str]]
 
 
-def _flags(row: pd.Series) -> tuple[list[str], list[str]]:
+def mo_signals(findings: pd.DataFrame, org_metrics: pd.DataFrame) -> dict[tuple[str, str],
+                                                                          list[str]]:
+    """The МО (per type) with a finding of :data:`MO_SIGNAL_CODES`: a week's sharp change
+    (the finding names its type and МО) or a padding pattern in one of its organisations
+    (the finding names the organisation). Values are the kinds' short titles, in the
+    order of the codes."""
+    if findings.empty:
+        return {}
+    where = org_metrics.set_index("org_id")[["org_type", "mo"]].astype(str)
+    out: dict[tuple[str, str], list[str]] = {}
+    chosen = findings[findings["code"].isin(MO_SIGNAL_CODES)]
+    rank = {c: i for i, c in enumerate(MO_SIGNAL_CODES)}
+    for _, rec in chosen.assign(_c=chosen["code"].map(rank)).sort_values(
+            "_c", kind="stable").iterrows():
+        key = None
+        if not pd.isna(rec.get("mo", pd.NA)) and str(rec.get("mo", "")):
+            key = (str(rec["org_type"]), str(rec["mo"]))
+        elif not pd.isna(rec.get("org_id", pd.NA)) and str(rec["org_id"]) in where.index:
+            org = where.loc[str(rec["org_id"])]
+            key = (org["org_type"], org["mo"])
+        if key is None:
+            continue
+        title = CODES[str(rec["code"])][1]
+        title = title[0].lower() + title[1:]  # "резкое изменение показателя МО за неделю"
+        if title not in out.setdefault(key, []):
+            out[key].append(title)
+    return out
+
+
+def _flags(row: pd.Series, signals: Signals | None = None) -> tuple[list[str], list[str]]:
     """CSS classes and note parts of one МО row of ``metrics``."""
     classes, notes = [], []
     expected, reported = int(row["orgs_expected"]), int(row["orgs_reported"])
@@ -208,6 +245,10 @@ def _flags(row: pd.Series) -> tuple[list[str], list[str]]:
         classes.append("anomaly")
         notes.append(f"{NOTE_ANOMALY}{fmt_int(row['registered'])} "
                      f"при {fmt_int(row['staff_total'])} по реестру")
+    found = (signals or {}).get((str(row["org_type"]), str(row["mo"])))
+    if found:
+        classes.append("signal")
+        notes.append(NOTE_SIGNAL + ", ".join(found))
     return classes, notes
 
 
@@ -256,7 +297,8 @@ def _rank_change(rec: pd.Series, by: str) -> object:
 
 
 def ranked_table(metrics: pd.DataFrame, by: str, org_type: str = DOO, *,
-                 prev_week: str | None = None, target: float | None = None) -> pd.DataFrame:
+                 prev_week: str | None = None, target: float | None = None,
+                 signals: Signals | None = None) -> pd.DataFrame:
     """``№ | МО | % …`` ranked by ``registered`` or ``active``, then the regional row.
 
     Ranks come from ``metrics`` (exact ratio, ties in canonical order); МО without a
@@ -267,7 +309,8 @@ def ranked_table(metrics: pd.DataFrame, by: str, org_type: str = DOO, *,
     previous week's published value, :data:`COL_CHANGE` (``change_*_pp``: from exact
     values) and :data:`COL_RANK_CHANGE` (places gained). With ``target`` (for
     ``active``) :data:`COL_TARGET_GAP` holds ``value − target`` for the МО below the
-    target (empty otherwise).
+    target (empty otherwise). МО in ``signals`` (:func:`mo_signals`) are marked
+    :data:`MARK_SIGNAL`.
     """
     if by not in ("registered", "active"):
         raise ValueError(f"by must be 'registered' or 'active', got {by!r}")
@@ -297,7 +340,7 @@ def ranked_table(metrics: pd.DataFrame, by: str, org_type: str = DOO, *,
 
     rows = []
     for _, rec in ranked(block, org_type, by).iterrows():
-        classes, notes = _flags(rec)
+        classes, notes = _flags(rec, signals)
         rows.append({COL_RANK: rec[f"rank_{by}"], COL_MO: rec["mo"], value_col: rec[f"pct_{by}"],
                      **extra(rec, False), COL_NOTE: "; ".join(notes),
                      ROW_CLASS: " ".join(classes)})
@@ -307,7 +350,7 @@ def ranked_table(metrics: pd.DataFrame, by: str, org_type: str = DOO, *,
 
 
 def district_table(metrics: pd.DataFrame, org_type: str = OO, *,
-                   prev_week: str | None = None) -> pd.DataFrame:
+                   prev_week: str | None = None, signals: Signals | None = None) -> pd.DataFrame:
     """``№ п/п | МО | Зарегистрировано участников | Активные | % Активности``, canonical order.
 
     With ``prev_week`` (and previous values in ``metrics``): the previous week's % active
@@ -331,7 +374,7 @@ def district_table(metrics: pd.DataFrame, org_type: str = OO, *,
 
     rows = []
     for n, (_, rec) in enumerate(block.iterrows(), start=1):
-        classes, notes = _flags(rec)
+        classes, notes = _flags(rec, signals)
         rows.append({COL_NPP: n, COL_MO: rec["mo"], COL_REGISTERED: rec["registered"],
                      COL_ACTIVE: rec["active"], COL_PCT: rec["pct_active"], **extra(rec),
                      COL_NOTE: "; ".join(notes), ROW_CLASS: " ".join(classes)})
@@ -711,14 +754,18 @@ def findings_list_table(findings: pd.DataFrame) -> pd.DataFrame:
 
 
 def row_accounting_table(files: pd.DataFrame) -> pd.DataFrame:
-    """Rows of all files of the week: read = used + other dates + duplicates + rejected."""
-    columns = {"Файлов": None, "Строк прочитано": "rows_read", "Учтено": "rows_used",
-               "Других дат": "rows_other_dates", "Повторов": "rows_duplicate",
-               "Отклонено": "rows_rejected"}
-    row = {title: (len(files) if src is None else int(files[src].sum()))
-           for title, src in columns.items()}
-    row[ROW_CLASS] = ""
-    return _frame([row], {**{c: "Int64" for c in columns}, ROW_CLASS: "string"})
+    """Rows of all files of the week: read = used + not counted + other dates + duplicates
+    + rejected. Rows of the reporting date in files of organisations that are not in the
+    registry (``unknown_org``) pass the same checks but are not counted: they have a
+    column of their own, never «Учтено»."""
+    unknown = files["status"].astype("string").eq("unknown_org").fillna(False)
+    row = {"Файлов": len(files), "Строк прочитано": int(files["rows_read"].sum()),
+           "Учтено": int(files.loc[~unknown, "rows_used"].sum()),
+           "Не учтено (организации нет в реестре)": int(files.loc[unknown, "rows_used"].sum()),
+           "Других дат": int(files["rows_other_dates"].sum()),
+           "Повторов": int(files["rows_duplicate"].sum()),
+           "Отклонено": int(files["rows_rejected"].sum()), ROW_CLASS: ""}
+    return _frame([row], {**{c: "Int64" for c in row if c != ROW_CLASS}, ROW_CLASS: "string"})
 
 
 # ----------------------------------------------------------------------- HTML
@@ -786,6 +833,8 @@ def _marks(classes: str) -> str:
         marks.append(MARK_INCOMPLETE)
     if "anomaly" in classes.split():
         marks.append(MARK_ANOMALY)
+    if "signal" in classes.split():
+        marks.append(MARK_SIGNAL)
     return "".join(marks)
 
 
@@ -814,8 +863,10 @@ def table_html(frame: pd.DataFrame, *, hide: Iterable[str] = (COL_NOTE,),
     if col_widths is not None:
         out.append("<colgroup>" + "".join(f'<col style="width:{int(w)}%">' for w in col_widths)
                    + "</colgroup>")
-    out.append("<thead><tr>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
-               + "</tr></thead>")
+    nowrap = ' style="white-space:nowrap"'  # "№ п/п" would break after the slash
+    out.append("<thead><tr>" + "".join(
+        f"<th{nowrap if c == COL_NPP else ''}>{html.escape(str(c))}</th>" for c in columns)
+        + "</tr></thead>")
     out.append("<tbody>")
     shown = frame if limit is None else frame.head(limit)
     for index, rec in shown.iterrows():
@@ -861,6 +912,9 @@ def footnotes_html(frame: pd.DataFrame, *, brief: bool = False) -> str:
         (MARK_ANOMALY, "anomaly", NOTE_ANOMALY,
          "Зарегистрировано больше сотрудников, чем по реестру (вероятно, устарела "
          "численность в реестре; проверьте)"),
+        (MARK_SIGNAL, "signal", NOTE_SIGNAL,
+         "Резкое изменение за неделю или признаки накрутки статистики (подробности — в "
+         "разделе «Качество данных»; проверьте, прежде чем делать выводы)"),
     ):
         items = []
         for _, rec in frame.iterrows():
@@ -868,9 +922,10 @@ def footnotes_html(frame: pd.DataFrame, *, brief: bool = False) -> str:
                 continue
             details = [part[len(prefix):] for part in str(rec[COL_NOTE] or "").split("; ")
                        if part.startswith(prefix)]
+            # the signals' details are in the quality section: names only, the page is full
             items.append(f"{rec[COL_MO]} — {details[0]}" if details and not brief
-                         else str(rec[COL_MO]))
-        if items and brief:
+                         and css != "signal" else str(rec[COL_MO]))
+        if items and (brief or css == "signal"):
             lines.append(f"{mark} {text.split(' (')[0]}: " + ", ".join(items) + ".")
         elif items:
             lines.append(f"{mark} {text}: " + "; ".join(items) + ".")
@@ -981,8 +1036,8 @@ def method_note_html(week: str, rule: ActiveRule, target_pct: float = 0.0,
                          "другому или неизвестному правилу активности.")
     if target_pct and target_pct > 0:
         items.append(f"Целевое значение % активности — {pct_text(round(target_pct, 1))}: "
-                     "линия на диаграммах; в таблице активности столбец «До цели» — сколько "
-                     "п.\u00a0п. не хватает МО ниже цели.")
+                     "линия на диаграммах; в таблице активности столбец «До цели» — отставание "
+                     "МО ниже цели в п.\u00a0п. (со знаком минус).")
     body = "".join(f"<li>{item}</li>" for item in items)
     return f'<div class="callout"><b>Как считаются показатели</b><ul>{body}</ul></div>'
 
@@ -1000,13 +1055,14 @@ def ranked_chart(table: pd.DataFrame, *, title: str, region_value: object,
 
     The regional (pooled) value is a dashed line, the optional target a dotted green
     line, and the МО below the target have their name and value in bold red; МО with
-    incomplete coverage are amber and hatched, anomalies red. A matplotlib ``Figure``
+    incomplete coverage are amber and hatched, anomalies red, МО with a signal to check
+    (:data:`MARK_SIGNAL`) outlined. A matplotlib ``Figure``
     not attached to pyplot (no global state).
     """
     value_col = next(c for c in table.columns if str(c).startswith("%"))
     rows = table[table[ROW_CLASS].fillna("") != "total"].reset_index(drop=True)
     n = len(rows)
-    labels, values, colors, hatches = [], [], [], []
+    labels, values, colors, hatches, outlined = [], [], [], [], []
     for _, rec in rows.iterrows():
         classes = str(rec[ROW_CLASS] or "").split()
         mark = _marks(" ".join(classes))
@@ -1020,6 +1076,7 @@ def ranked_chart(table: pd.DataFrame, *, title: str, region_value: object,
         else:
             colors.append(COLOR_BAR)
         hatches.append("////" if "incomplete" in classes else "")
+        outlined.append("signal" in classes)
 
     rc = {"font.family": "DejaVu Sans", "font.size": 8.5, "svg.hashsalt": "sferum",
           "hatch.linewidth": 0.8, "hatch.color": "white"}
@@ -1029,9 +1086,12 @@ def ranked_chart(table: pd.DataFrame, *, title: str, region_value: object,
         ax = fig.add_subplot()
         y = list(range(n))
         bars = ax.barh(y, values, color=colors, height=0.68, zorder=2)
-        for bar, hatch in zip(bars, hatches, strict=True):
+        for bar, hatch, outline in zip(bars, hatches, outlined, strict=True):
             if hatch:
                 bar.set_hatch(hatch)
+            if outline:  # a signal to check: a dark outline (seen on any fill, also on 0)
+                bar.set_edgecolor(COLOR_SIGNAL)
+                bar.set_linewidth(1.3)
         ax.set_yticks(y, labels)
         ax.set_ylim(n - 0.5, -0.5)  # rank 1 on top, no empty margins
         top = max([100.0, *values, float(target or 0)])
@@ -1086,6 +1146,9 @@ def ranked_chart(table: pd.DataFrame, *, title: str, region_value: object,
         if COLOR_ANOMALY in colors:
             handles.append(Patch(facecolor=COLOR_ANOMALY,
                                  label=f"{MARK_ANOMALY} зарегистрировано больше, чем по реестру"))
+        if any(outlined):
+            handles.append(Patch(facecolor="white", edgecolor=COLOR_SIGNAL, linewidth=1.3,
+                                 label=f"{MARK_SIGNAL} резкое изменение или признаки накрутки"))
         if handles:
             fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False,
                        fontsize=8)
@@ -1236,15 +1299,15 @@ __all__ = [
     "ACTIVE_TITLE", "ANNEX_TITLE", "CHARTS_TITLE", "COL_ACTIVE", "COL_CHANGE", "COL_MO",
     "COL_NOTE", "COL_NPP", "COL_PCT", "COL_PCT_ACTIVE", "COL_PCT_REGISTERED", "COL_RANK",
     "COL_RANK_CHANGE", "COL_REGISTERED", "COL_TARGET_GAP", "DISTRICT_TITLE", "EDITIONS",
-    "HEADLINE_TITLE", "MARK_ANOMALY", "MARK_INCOMPLETE", "QUALITY_TITLE", "REGION_MEAN",
-    "REGION_TOTAL", "REGISTERED_TITLE", "ROW_CLASS", "SIGNAL_CODES", "TRENDS_TITLE",
+    "HEADLINE_TITLE", "MARK_ANOMALY", "MARK_INCOMPLETE", "MARK_SIGNAL", "QUALITY_TITLE",
+    "REGION_MEAN", "REGION_TOTAL", "REGISTERED_TITLE", "ROW_CLASS", "SIGNAL_CODES", "TRENDS_TITLE",
     "ReportData", "anomalies_table", "below_target", "coverage_by_mo_table",
     "coverage_mo_table", "coverage_note_html", "coverage_table", "date_ru", "delta_text",
     "district_table", "drilldown_html", "drilldown_table", "figure_png", "findings_list_table",
     "findings_summary_table", "footnotes_html", "for_xlsx", "headline_html",
     "headline_table", "heatmap_chart", "heatmap_frame", "is_change_column",
     "is_percent_column", "load_report_data", "method_note_html", "missing_exports_table",
-    "percent_columns", "prev_column", "rank_change_text", "ranked_chart",
+    "mo_signals", "percent_columns", "prev_column", "rank_change_text", "ranked_chart",
     "ranked_table", "report_title", "row_accounting_table", "same_rule", "signals_table",
     "table_html", "title_html", "trend_chart", "trend_frame", "trend_table", "trend_weeks",
 ]

@@ -369,6 +369,22 @@ def test_neutralize_formula(text: str, expected: str) -> None:
     assert neutralize_formula(text) == expected
 
 
+def test_csv_text_is_neutralised_after_semicolons_too(tmp_path: Path) -> None:
+    """A field with «;» is not quoted in a comma CSV; a «;» reader must not see a formula."""
+    import csv
+
+    from sferum_analysis.storage import neutralize_csv_text, write_csv
+
+    assert neutralize_csv_text("report;=1+1;x.csv") == "report;'=1+1;x.csv"
+    assert neutralize_csv_text("=a;@b") == "'=a;'@b"
+    assert neutralize_csv_text("a; b") == "a; b" and neutralize_csv_text(3) == 3
+    out = write_csv(pd.DataFrame({"file": ["report;=1+1;x.csv", "x;=cmd|' /C calc'!A0;x"],
+                                  "n": [1, 2]}), tmp_path / "q.csv")
+    with out.open(encoding="utf-8", newline="") as fh:
+        cells = [cell for row in csv.reader(fh, delimiter=";") for cell in row]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))], cells
+
+
 def test_neutralize_formula_leaves_non_text_alone() -> None:
     assert neutralize_formula(5) == 5  # type: ignore[arg-type]
     assert neutralize_formula(None) is None  # type: ignore[arg-type]
@@ -484,3 +500,17 @@ def test_failed_write_keeps_previous_file_and_leaves_no_temp(tmp_path: Path) -> 
         raise RuntimeError("crash")
     assert out.read_text(encoding="utf-8") == "old"
     assert list(tmp_path.iterdir()) == [out]
+
+
+def test_xlsx_total_row_is_bold_and_outside_the_autofilter(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"№": [1, 2, None], "МО": ["г. Орёл", "г. Ливны", "Итого по региону"],
+                          "% Активности": [50.0, 40.0, 45.0]})
+    out = write_xlsx({"t": frame}, tmp_path / "t.xlsx", percent_columns=["% Активности"],
+                     total_labels=("Итого по региону",))
+    ws = openpyxl.load_workbook(out)["t"]
+    assert ws.auto_filter.ref == "A1:C3"  # header and the two МО rows, not the total
+    assert all(c.font.bold for c in ws[4] if c.value is not None)
+    assert not ws["B2"].font.bold
+    # without the label the last row is an ordinary row inside the filter
+    plain = openpyxl.load_workbook(write_xlsx({"t": frame}, tmp_path / "p.xlsx"))["t"]
+    assert plain.auto_filter.ref == "A1:C4" and not plain["B4"].font.bold

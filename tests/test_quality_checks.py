@@ -122,7 +122,7 @@ def test_sharp_change_exactly_where_constructed(weeks):
     assert _flagged(found) == {("ДОО", "г. Орёл", "registered"), ("ОО", "Урицкий район", "active")}
     assert all(f.code == "sharp_change" and f.level == "warning" for f in found)
     orel = next(f for f in found if "г. Орёл" in f.message)
-    assert "+25,0 п. п." in orel.message and "50,0 → 75,0" in orel.message
+    assert "+25,0\u00a0п.\u00a0п." in orel.message and "50,0 → 75,0" in orel.message
     assert "20 из 40 → 30 из 40" in orel.message
 
 
@@ -149,7 +149,7 @@ def test_sharp_change_mentions_a_change_of_coverage():
     # % registered 85,0 -> 40,0 (−45,0) is flagged; % active 47,1 -> 50,0 (+2,9) is not
     assert len(found) == 1
     assert found[0].message.startswith("ДОО, г. Мценск: % зарегистрированных за неделю "
-                                       "изменился на −45,0 п. п.")
+                                       "изменился на −45,0\u00a0п.\u00a0п.")
     assert "выгрузки от 1 из 2 организаций (неделей ранее — от 2 из 2)" in found[0].message
 
 

@@ -475,12 +475,16 @@ def test_ranked_tables_follow_metrics(sample, soup, heading, by, region):
     table = _table_after(soup, heading)
     got = _rows(table)
     assert len(got) == 28
+    flagged = _sharp_change_mo(sample, "ДОО")
+    assert flagged, "the sample has sharp changes in ДОО"
     for (n, mo, value, before, change, places), r in zip(got[:27], rows, strict=True):
         assert n == r[f"rank_{by}"]
-        assert mo.rstrip(f"{NBSP}*†") == r["mo"]
+        assert mo.rstrip(f"{NBSP}*†‡") == r["mo"]
+        marks = mo[len(r["mo"]):]
         assert value == _pct(r[f"pct_{by}"])
         incomplete = r["coverage_complete"] == "False"
-        assert mo.endswith(("*", "*†")) == incomplete, mo
+        assert ("*" in marks) == incomplete, mo
+        assert ("‡" in marks) == (r["mo"] in flagged), mo
         # week over week: the previous value and the change from metrics_mo.csv
         assert before == _pct(r[f"pct_{by}_prev"])
         delta = r[f"change_{by}_pp"]
@@ -499,15 +503,25 @@ def test_ranked_tables_follow_metrics(sample, soup, heading, by, region):
     assert notes[1].startswith("*")
 
 
+def _sharp_change_mo(root: Path, org_type: str) -> set[str]:
+    """МО of the week's sharp_change findings (their message begins «ДОО, <МО>:»)."""
+    with (_out(root) / "quality.csv").open(encoding="utf-8") as f:
+        messages = [r["message"] for r in csv.DictReader(f) if r["code"] == "sharp_change"]
+    return {m.split(":")[0].split(", ", 1)[1] for m in messages
+            if m.startswith(f"{org_type}, ")}
+
+
 @pytest.mark.slow
 def test_district_table_canonical_with_total(sample, soup):
     schools = {r["mo"]: r for r in _metrics_csv(sample) if r["org_type"] == "ОО"}
     table = _table_after(soup, "Активность педагогов в районах")
     got = _rows(table)
-    assert [row[1].rstrip(f"{NBSP}*†") for row in got] == [*NAMES, "Итого по региону"]
+    assert [row[1].rstrip(f"{NBSP}*†‡") for row in got] == [*NAMES, "Итого по региону"]
+    flagged = _sharp_change_mo(sample, "ОО")
+    assert {row[1].rstrip(f"{NBSP}*†‡") for row in got if "‡" in row[1]} == flagged
     assert [row[0] for row in got] == [str(i) for i in range(1, 28)] + [""]
     for row in got:
-        r = schools["total" if row[1] == "Итого по региону" else row[1].rstrip(f"{NBSP}*†")]
+        r = schools["total" if row[1] == "Итого по региону" else row[1].rstrip(f"{NBSP}*†‡")]
         assert row[2:6] == [f"{int(r['registered']):,}".replace(",", NNBSP),
                             f"{int(r['active']):,}".replace(",", NNBSP), _pct(r["pct_active"]),
                             _pct(r["pct_active_prev"])]
@@ -517,7 +531,7 @@ def test_district_table_canonical_with_total(sample, soup):
     for mo in exceeded:
         row = next(tr for tr in table.select("tbody tr") if tr.find_all("td")[1]
                    .get_text(strip=True).startswith(mo))
-        assert "anomaly" in row["class"] and row.find_all("td")[1].get_text().endswith("†")
+        assert "anomaly" in row["class"] and "†" in row.find_all("td")[1].get_text()
 
 
 @pytest.mark.slow
@@ -723,3 +737,56 @@ def test_report_notebook_parameters():
     declared = {line.split(":")[0].strip() for line in cell.source.splitlines() if line.strip()}
     assert declared == {"week", "data_dir", "processed_dir", "report_dir", "active_rule",
                         "quota_messages", "quota_calls", "target_pct", "edition"}
+
+
+def test_row_accounting_keeps_unknown_organisations_out_of_counted_rows():
+    """Rows of a file whose organisation is not in the registry are never «Учтено»."""
+    files = pd.DataFrame({
+        "status": ["used", "unknown_org", "no_data_for_date", "unreadable"],
+        "rows_read": [10, 5, 3, 0], "rows_used": [6, 5, 0, 0],
+        "rows_other_dates": [2, 0, 1, 0], "rows_duplicate": [1, 0, 0, 0],
+        "rows_rejected": [1, 0, 2, 0],
+    })
+    [row] = rp.row_accounting_table(files).drop(columns=[rp.ROW_CLASS]).to_dict("records")
+    assert row == {"Файлов": 4, "Строк прочитано": 18, "Учтено": 6,
+                   "Не учтено (организации нет в реестре)": 5, "Других дат": 3,
+                   "Повторов": 1, "Отклонено": 3}
+    assert row["Строк прочитано"] == sum(v for k, v in row.items()
+                                         if k not in ("Файлов", "Строк прочитано"))
+
+
+def test_signals_mark_their_municipality_in_tables_and_charts(tiny):
+    """A sharp change (names its МО) and a padding pattern (names its organisation) put
+    ‡ on the МО's rows and outline its bar; other МО and other types stay unmarked."""
+    findings = to_frame([
+        Finding("sharp_change", "ДОО, г. Орёл: …", org_type="ДОО", mo="г. Орёл"),
+        Finding("identical_counts", "…", file="31.csv", row=3, org_id="31"),
+        Finding("quota_jump", "…", org_id="31"),
+        Finding("duplicate", "…", file="21.csv", row=2, org_id="21"),  # not a signal
+        Finding("identical_counts", "…", org_id="999"),  # not in the registry: ignored
+    ])
+    signals = rp.mo_signals(findings, _orgs())
+    assert signals == {
+        ("ДОО", "г. Орёл"): ["резкое изменение показателя МО за неделю"],
+        ("ДОО", "Болховский район"): [  # two kinds, in the order of the codes
+            "одинаковое число сообщений у большинства сотрудников",
+            "скачок счётчиков от нуля ровно до порога"],
+    }
+    table = rp.ranked_table(tiny, "active", signals=signals)
+    classes = dict(zip(table["МО"], table[rp.ROW_CLASS], strict=True))
+    assert classes["г. Орёл"] == "signal"
+    assert classes["Болховский район"] == "incomplete signal"
+    assert classes["г. Ливны"] == "anomaly"
+    html_text = rp.table_html(table)
+    assert f"г. Орёл{NBSP}‡" in html_text and f"Болховский район{NBSP}*‡" in html_text
+    assert "‡ Резкое изменение за неделю или признаки накрутки" in rp.footnotes_html(table)
+    schools = rp.district_table(tiny, signals=signals)
+    assert not schools[rp.ROW_CLASS].str.contains("signal").any()  # ОО has no signal
+    fig = rp.ranked_chart(table, title="t", region_value=None)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    outlined = {label for label, bar in zip(labels, ax.patches, strict=False)
+                if bar.get_linewidth() > 1}
+    assert outlined == {"г. Орёл ‡", "Болховский район *‡"}
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "‡ резкое изменение или признаки накрутки" in legend

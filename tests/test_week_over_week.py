@@ -151,6 +151,29 @@ def test_reports_folder_inside_raw_is_refused_before_any_work(tmp_path):
     pipeline.check_folders(Paths(data, tmp_path / "reports"))  # a sibling folder is fine
 
 
+@pytest.mark.parametrize("inside", [W3, f"failed/{W3}"])
+def test_data_folder_inside_a_weeks_report_folder_is_refused(tmp_path, inside):
+    """reports/<week> is swapped away and deleted on publishing: it must not hold the data."""
+    reports = tmp_path / "reports"
+    data = reports / inside / "data"
+    write_region(data)
+    before = sorted(p.relative_to(data) for p in data.rglob("*"))
+    with pytest.raises(pipeline.UserError, match="внутри папки отчёта недели"):
+        pipeline.run_week(W3, Paths(data, reports))
+    assert sorted(p.relative_to(data) for p in data.rglob("*")) == before
+    pipeline.check_folders(Paths(data, reports), W2)  # another week's folder is fine
+
+
+def test_a_file_as_reports_or_data_folder_is_refused(tmp_path):
+    data = tmp_path / "data"
+    write_region(data)
+    (tmp_path / "reports.txt").write_text("", encoding="utf-8")
+    with pytest.raises(pipeline.UserError, match="это файл, а не папка"):
+        pipeline.run_week(W3, Paths(data, tmp_path / "reports.txt"))
+    with pytest.raises(pipeline.UserError, match="это файл, а не папка"):
+        pipeline.check_folders(Paths(tmp_path / "reports.txt", tmp_path / "reports"))
+
+
 def test_edition_is_checked():
     with pytest.raises(ValueError, match="редакция"):
         pipeline.RunOptions(edition="press")
@@ -195,7 +218,7 @@ def table_rows(soup: BeautifulSoup, heading: str) -> dict[str, list]:
     rows = {}
     for tr in table.select("tbody tr"):
         tds = tr.find_all("td")
-        rows[tds[1].get_text(strip=True).rstrip(f"{NBSP}*†")] = [
+        rows[tds[1].get_text(strip=True).rstrip(f"{NBSP}*†‡")] = [
             dict(zip(heads, [td.get_text(strip=True) for td in tds], strict=True)), tds]
     return rows
 
@@ -243,9 +266,10 @@ def test_quality_findings_exactly_where_constructed(region):
     assert sorted((q["message"].split(":")[0]) for q in by_code["sharp_change"]) == [
         "ДОО, Мценский район", "ДОО, г. Орёл", "ОО, Урицкий район"]
     sharp = {q["message"].split(":")[0]: q["message"] for q in by_code["sharp_change"]}
-    assert "% зарегистрированных за неделю изменился на +19,0 п. п." in sharp["ДОО, г. Орёл"]
-    assert "−78,6 п. п." in sharp["ДОО, Мценский район"]
-    assert "% активности за неделю изменился на +20,0 п. п." in sharp["ОО, Урицкий район"]
+    pp = "\u00a0п.\u00a0п."
+    assert f"% зарегистрированных за неделю изменился на +19,0{pp}" in sharp["ДОО, г. Орёл"]
+    assert f"−78,6{pp}" in sharp["ДОО, Мценский район"]
+    assert f"% активности за неделю изменился на +20,0{pp}" in sharp["ОО, Урицкий район"]
     # Болховский: % active +37,5, but only 8 registered (below the size guard)
     assert not any("Болховский" in m for m in sharp.values())
     identical = by_code["identical_counts"]
