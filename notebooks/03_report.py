@@ -213,7 +213,8 @@ parts.append(rp.table_html(missing, mark_column=None) if not missing.empty
 parts += [
     "<h3>Аномалии и признаки накрутки</h3>",
     '<p class="note">Проверки: зарегистрировано больше, чем по реестру; % зарегистрированных '
-    f"или % активности МО изменился за неделю больше чем на {rp.fmt_pct(threshold)} п.\u00a0п. "
+    "или % активности МО изменился за неделю больше чем на "
+    f"{rp.fmt_pct(threshold)}\u00a0п.\u00a0п. "
     "(если в МО не меньше 10 человек в знаменателе); у 80\u00a0% и более сотрудников "
     "организации (от 5 зарегистрированных) одинаковое ненулевое число сообщений; у многих "
     "сотрудников счётчики выросли с почти нуля ровно до порога "
@@ -222,8 +223,12 @@ parts += [
 ]
 parts.append(rp.table_html(signals, hide=("Код",), mark_column=None) if not signals.empty
              else '<p class="note">Ничего не найдено.</p>')
+if not signals.empty and not signals["Код"].isin(["identical_counts", "quota_jump"]).any():
+    parts.append('<p class="note">Признаков накрутки (одинаковые счётчики, скачок ровно до '
+                 "порога) не найдено.</p>")
 parts += ["<h3>Учёт строк выгрузок</h3>",
-          '<p class="note">Прочитано = учтено + строки других дат + повторы + отклонённые.</p>',
+          '<p class="note">Прочитано = учтено + не учтено (файлы организаций, которых нет в '
+          "реестре) + строки других дат + повторы + отклонённые.</p>",
           rp.table_html(accounting)]
 if not findings_list.empty:
     shown = min(LIST_LIMIT, len(findings_list))

@@ -53,7 +53,7 @@ class StepFailed(Exception):
         self.step, self.notebook, self.reason = step, notebook, reason
 
     def __str__(self) -> str:
-        return (f"шаг «{self.step}» завершился ошибкой: {self.reason}. "
+        return (f"шаг «{self.step}» завершился ошибкой: {self.reason.rstrip('.')}. "
                 f"Ноутбук с ошибкой: {self.notebook}")
 
 

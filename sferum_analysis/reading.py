@@ -122,7 +122,9 @@ def _csv_grid(path: Path) -> list[list[object]]:
     try:
         return _csv_records(text, lines)
     except csv.Error as exc:  # e.g. a web page saved as .csv: a "cell" over the size limit
-        raise ReadError(f"файл не удалось разобрать как CSV ({exc})") from None
+        reason = ("в одной ячейке больше 131 072 символов" if "field larger" in str(exc)
+                  else str(exc))
+        raise ReadError(f"файл не удалось разобрать как CSV ({reason})") from None
 
 
 def _csv_records(text: str, lines: list[str]) -> list[list[object]]:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 
 from . import municipalities
 from .reading import ReadError, exact_matcher, normalize_header, read_table
+
+#: Control characters (C0, DEL, C1): an ESC sequence in a name would reach quality.csv and
+#: the report; they become spaces.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 FIELDS = {
     "org_id": exact_matcher("org_id", "ID", "ID Сферум", "Идентификатор", "schoolId",
@@ -51,7 +56,7 @@ class RegistryError(Exception):
         where = f" ({path.name})" if path else ""
         shown = "; ".join(problems[:5])
         more = f"; и ещё {len(problems) - 5}" if len(problems) > 5 else ""
-        super().__init__(f"ошибка в реестре организаций{where}: {shown}{more}")
+        super().__init__(f"реестр организаций{where} не принят: {shown}{more}")
 
 
 def normalize_org_id(value: object) -> str | None:
@@ -140,7 +145,8 @@ def read_registry(path: Path) -> pd.DataFrame:
                 f"{MAX_STAFF:_}".replace("_", " ")
                 + f", получено «{_show(rec['staff_total'])}»"
             )
-        name = "" if rec["org_name"] is None else " ".join(str(rec["org_name"]).split())
+        name = "" if rec["org_name"] is None else " ".join(
+            _CONTROL.sub(" ", str(rec["org_name"])).split())  # no ESC sequences in outputs
         records.append({
             "org_id": org_id, "org_name": name, "mo": mo, "mo_order": order.get(mo, 0),
             "org_type": org_type, "staff_total": staff, "registry_row": row,

@@ -1249,13 +1249,13 @@ def heatmap_chart(trend: pd.DataFrame, org_type: str = DOO, *,
             region = [totals[value].get(w, pd.NA) if value in totals else pd.NA for w in weeks]
             grid = [[table.at[mo, w] for w in weeks] for mo in table.index] + [region]
             data = np.array([[np.nan if pd.isna(v) else float(v) for v in row] for row in grid])
-            ax.imshow(np.ma.masked_invalid(np.clip(data, 0, 100)), cmap=cmap, vmin=0,
-                      vmax=100, aspect="auto", interpolation="nearest")
+            image = ax.imshow(np.ma.masked_invalid(np.clip(data, 0, 100)), cmap=cmap, vmin=0,
+                              vmax=100, aspect="auto", interpolation="nearest")
             for r, row in enumerate(data):
                 for c, v in enumerate(row):
                     dark = not np.isnan(v) and v >= 60
                     ax.text(c, r, DASH if np.isnan(v) else fmt_pct(v), ha="center",
-                            va="center", fontsize=6.3,
+                            va="center", fontsize=6.8,
                             color="white" if dark else "#1d232b",
                             fontweight="bold" if r == len(names) - 1 else "normal")
             ax.axhline(len(names) - 1.5, color="#1d232b", linewidth=1.2)
@@ -1267,6 +1267,11 @@ def heatmap_chart(trend: pd.DataFrame, org_type: str = DOO, *,
                 spine.set_visible(False)
         axes[0].set_yticks(range(len(names)), names, fontsize=7.5)
         axes[0].get_yticklabels()[-1].set_fontweight("bold")
+        bar = fig.colorbar(image, ax=list(axes), location="bottom", shrink=0.45, aspect=40,
+                           pad=0.02, ticks=[0, 20, 40, 60, 80, 100])
+        bar.set_label("% (100 и выше — самый тёмный цвет; серым — нет значения)", fontsize=7)
+        bar.ax.tick_params(labelsize=7, length=2)
+        bar.outline.set_visible(False)
         if title:
             fig.suptitle(title, x=0.01, ha="left", fontsize=10, fontweight="bold",
                          color="#17375e")

@@ -407,6 +407,8 @@ def test_web_page_saved_as_csv_is_unreadable_not_fatal(tmp_path, write, registry
     write.csv(folder / "8.csv", [["29.01.2024", "Юдин Ян", "teacher", 0, 1, 0]])
     clean = clean_week(folder, reg, D)
     assert find(clean, "unreadable_file")["file"].tolist() == ["7.csv"]
+    [message] = find(clean, "unreadable_file")["message"].tolist()
+    assert "в одной ячейке больше 131 072 символов" in message, message  # Russian reason
     assert clean.orgs.set_index("org_id")["status"].to_dict() == {"7": "unreadable",
                                                                   "8": "reported"}
 

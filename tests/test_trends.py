@@ -105,7 +105,9 @@ def test_trend_chart_lines_and_target(trend):
 
 def test_heatmap_chart_cells(trend):
     fig = rp.heatmap_chart(trend)
-    registered, active = fig.axes
+    registered, active, colorbar = fig.axes
+    assert [t.get_text() for t in colorbar.get_xticklabels()] == [
+        "0", "20", "40", "60", "80", "100"]  # the colour scale, in %
     assert len(registered.texts) == 28 * 3  # 27 МО and the region, three weeks
     texts = [t.get_text() for t in registered.texts]
     assert texts[:3] == ["50,0", "60,0", "80,0"]          # г. Орёл
