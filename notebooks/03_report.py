@@ -61,7 +61,7 @@ headline = rp.headline_table(metrics)
 signals = rp.mo_signals(data.findings, data.org_metrics)  # МО marked ‡ in tables and charts
 registered = rp.ranked_table(metrics, "registered", prev_week=prev, signals=signals)
 active = rp.ranked_table(metrics, "active", prev_week=prev, target=target, signals=signals)
-district = rp.district_table(metrics, prev_week=prev, signals=signals)
+district = rp.district_table(metrics, prev_week=prev, signals=signals, target=target)
 doo_total = metrics[(metrics["org_type"] == rp.DOO) & (metrics["mo"] == "total")]
 region_registered = doo_total["pct_registered"].iloc[0] if len(doo_total) else None
 region_active = doo_total["pct_active"].iloc[0] if len(doo_total) else None

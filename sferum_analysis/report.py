@@ -333,9 +333,7 @@ def ranked_table(metrics: pd.DataFrame, by: str, org_type: str = DOO, *,
             out[COL_CHANGE] = _prev(rec, f"change_{by}_pp")
             out[COL_RANK_CHANGE] = pd.NA if is_total else _rank_change(rec, by)
         if with_target:
-            value = rec[f"pct_{by}"]
-            below = not pd.isna(value) and float(value) < float(target)
-            out[COL_TARGET_GAP] = round(float(value) - float(target), 1) if below else pd.NA
+            out[COL_TARGET_GAP] = _target_gap(rec[f"pct_{by}"], target)
         return out
 
     rows = []
@@ -349,12 +347,20 @@ def ranked_table(metrics: pd.DataFrame, by: str, org_type: str = DOO, *,
     return _frame(rows, dtypes)
 
 
+def _target_gap(value: object, target: float) -> object:
+    """``value − target`` (p. p., one decimal) for a value below the target, else NA."""
+    below = not pd.isna(value) and float(value) < float(target)
+    return round(float(value) - float(target), 1) if below else pd.NA
+
+
 def district_table(metrics: pd.DataFrame, org_type: str = OO, *,
-                   prev_week: str | None = None, signals: Signals | None = None) -> pd.DataFrame:
+                   prev_week: str | None = None, signals: Signals | None = None,
+                   target: float | None = None) -> pd.DataFrame:
     """``№ п/п | МО | Зарегистрировано участников | Активные | % Активности``, canonical order.
 
     With ``prev_week`` (and previous values in ``metrics``): the previous week's % active
-    and :data:`COL_CHANGE`.
+    and :data:`COL_CHANGE`; with ``target``: :data:`COL_TARGET_GAP` for the МО whose
+    % active is below it.
     """
     block, total = _type_block(metrics, org_type)
     with_prev = prev_week is not None and _has_prev(block, "pct_active_prev")
@@ -364,13 +370,18 @@ def district_table(metrics: pd.DataFrame, org_type: str = OO, *,
               COL_ACTIVE: "Int64", COL_PCT: "Float64"}
     if with_prev:
         dtypes |= {prev_column(prev_week): "Float64", COL_CHANGE: "Float64"}
+    if target:
+        dtypes |= {COL_TARGET_GAP: "Float64"}
     dtypes |= {COL_NOTE: "string", ROW_CLASS: "string"}
 
     def extra(rec: pd.Series) -> dict:
-        if not with_prev:
-            return {}
-        return {prev_column(prev_week): _prev(rec, "pct_active_prev"),
-                COL_CHANGE: _prev(rec, "change_active_pp")}
+        out: dict = {}
+        if with_prev:
+            out |= {prev_column(prev_week): _prev(rec, "pct_active_prev"),
+                    COL_CHANGE: _prev(rec, "change_active_pp")}
+        if target:
+            out[COL_TARGET_GAP] = _target_gap(rec["pct_active"], target)
+        return out
 
     rows = []
     for n, (_, rec) in enumerate(block.iterrows(), start=1):

@@ -234,6 +234,15 @@ def test_target_marks_municipalities_below(tiny):
     assert red == {"г. Орёл", "Болховский район *"}
 
 
+def test_target_gap_in_the_schools_table(tiny):
+    table = rp.district_table(tiny, target=60.0)
+    gaps = dict(zip(table["МО"], table["До цели, п.\u00a0п."], strict=True))
+    assert gaps["г. Мценск"] == -10.0  # 1 of 2 active: 50 %
+    assert pd.isna(gaps["Урицкий район"]) and pd.isna(gaps[rp.REGION_TOTAL])  # above it
+    assert pd.isna(gaps["г. Орёл"])  # no school there: no value, no gap
+    assert "До цели, п.\u00a0п." not in rp.district_table(tiny)
+
+
 def test_headline_shows_the_change(compared):
     text = BeautifulSoup(rp.headline_html(compared, prev_week=PREVIOUS), "html.parser") \
         .get_text(" ")
