@@ -230,11 +230,16 @@ def _execute(notebook: str, out: Path, parameters: dict, step: str,
     from papermill.exceptions import PapermillExecutionError
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    kernel_args = {"kernel_manager_class": _kernel_manager_class()}
-    try:
-        if kernel is not None:
+    if kernel is None:
+        kernel_args = {"kernel_manager_class": _kernel_manager_class()}
+    else:
+        kernel_args = {"km": kernel.km}
+        try:
             kernel.fresh_namespace()
-            kernel_args = {"km": kernel.km}
+        except Exception:  # noqa: BLE001 - a kernel that does not answer: the step fails
+            shutil.copyfile(NOTEBOOKS_DIR / notebook, out)
+            raise StepFailed(step, out, "ядро Python не отвечает") from None
+    try:
         pm.execute_notebook(
             str(NOTEBOOKS_DIR / notebook), str(out), parameters=parameters,
             kernel_name="python3", cwd=str(NOTEBOOKS_DIR), progress_bar=False,
