@@ -1168,8 +1168,15 @@ def ranked_chart(table: pd.DataFrame, *, title: str, region_value: object,
     return fig
 
 
-def _week_labels(weeks: list[str]) -> list[str]:
-    return [date_ru(w)[:5] for w in weeks]  # DD.MM
+def _week_labels(weeks: list[str], years: bool = True) -> list[str]:
+    """``DD.MM``; when the weeks span more than one year, the first week and the first
+    week of every year get the year on a second line (unless not ``years``: the heat
+    map's narrow columns, whose note gives the dates in full)."""
+    labels = [date_ru(w)[:5] for w in weeks]
+    if years and len({w[:4] for w in weeks}) > 1:
+        return [f"{label}\n{w[:4]}" if i == 0 or w[:4] != weeks[i - 1][:4] else label
+                for i, (label, w) in enumerate(zip(labels, weeks, strict=True))]
+    return labels
 
 
 def trend_chart(trend: pd.DataFrame, *, target: float | None = None,
@@ -1270,7 +1277,7 @@ def heatmap_chart(trend: pd.DataFrame, org_type: str = DOO, *,
                             color="white" if dark else "#1d232b",
                             fontweight="bold" if r == len(names) - 1 else "normal")
             ax.axhline(len(names) - 1.5, color="#1d232b", linewidth=1.2)
-            ax.set_xticks(range(len(weeks)), _week_labels(weeks), fontsize=7)
+            ax.set_xticks(range(len(weeks)), _week_labels(weeks, years=False), fontsize=7)
             ax.xaxis.tick_top()
             ax.tick_params(length=0)
             ax.set_title(panel, fontsize=9, color="#17375e")
