@@ -30,7 +30,7 @@ import pandas as pd
 
 from .findings import Finding
 from .findings import to_frame as findings_frame
-from .formatting import rows_phrase
+from .formatting import UNSAFE_CHARS, rows_phrase
 from .reading import (
     TABLE_SUFFIXES,
     ReadError,
@@ -201,9 +201,6 @@ def _cell_value(value: object) -> str:
 _LETTERS_RU = re.compile(r"[а-яё]", re.IGNORECASE)
 #: Two words of letters in any script: possibly a name written in Latin letters.
 _TWO_WORDS = re.compile(r"[^\W\d_]{2,}[\s,.]+[^\W\d_]{2,}")
-#: Control characters (NUL, ESC, ...) are shown as U+FFFD in quality messages (line breaks
-#: and tabs as spaces).
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _cell_text(value: object) -> str:
@@ -213,7 +210,8 @@ def _cell_text(value: object) -> str:
     Cyrillic letters (a name shifted into the date or count column, say) is described,
     not shown.
     """
-    text = _CONTROL_CHARS.sub("\ufffd", " ".join(_cell_value(value).split()))
+    # control characters (NUL, ESC, ...) as U+FFFD; line breaks and tabs as spaces
+    text = UNSAFE_CHARS.sub("\ufffd", " ".join(_cell_value(value).split()))
     if _LETTERS_RU.search(text) or _TWO_WORDS.search(text):
         return "«…» (текст скрыт)"
     shown = f"«{text[:60]}…»" if len(text) > 60 else f"«{text}»"
@@ -239,7 +237,8 @@ def display_name(path: Path) -> str:
 
     A name that is not UTF-8 (unpacked from a Windows ZIP archive: cp866 or cp1251 bytes)
     is held by Python with surrogate escapes, which no UTF-8 output (Parquet, CSV) accepts;
-    it is decoded with the Windows code page giving more Cyrillic letters.
+    it is decoded with the Windows code page giving more Cyrillic letters. Control and
+    invisible formatting characters are shown as U+FFFD.
     """
     name = path.name
     try:
@@ -247,8 +246,8 @@ def display_name(path: Path) -> str:
     except UnicodeEncodeError:
         raw = os.fsencode(name)
         candidates = [raw.decode(enc, errors="replace") for enc in ("cp1251", "cp866")]
-        return max(candidates, key=lambda text: len(_CYRILLIC.findall(text)))
-    return name
+        name = max(candidates, key=lambda text: len(_CYRILLIC.findall(text)))
+    return UNSAFE_CHARS.sub("\ufffd", name)  # no ESC sequences or bidi marks in outputs
 
 
 def display_names(paths: list[Path]) -> dict[Path, str]:

@@ -168,6 +168,21 @@ def _fail(message: str) -> int:
     return EXIT_FAILED
 
 
+_ERRNO_RU = {"ENOENT": "нет такого файла или папки", "ENOTDIR": "часть пути — не папка",
+             "EACCES": "нет доступа", "EPERM": "нет прав", "ENOSPC": "нет места на диске",
+             "EROFS": "файловая система только для чтения", "EISDIR": "это папка, а не файл",
+             "EEXIST": "уже существует"}
+
+
+def _os_error_text(exc: OSError) -> str:
+    """One Russian line for a file-system error (no traceback for a wrong path)."""
+    import errno
+
+    reason = _ERRNO_RU.get(errno.errorcode.get(exc.errno or 0, ""), exc.strerror or str(exc))
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"ошибка файловой системы{where} — {reason}"
+
+
 def _counts_text(counts: dict[str, int]) -> str:
     return (f"ошибок: {counts.get('error', 0)}, предупреждений: {counts.get('warning', 0)}, "
             f"сведений: {counts.get('info', 0)}")
@@ -215,9 +230,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                           f"({_counts_text(done.counts)})", flush=True)
     except user_errors as exc:
         return _fail(str(exc))
+    except OSError as exc:
+        return _fail(_os_error_text(exc))
     if failed:
         return _fail(f"не удалось обработать недель: {len(failed)} ({', '.join(failed)}); "
-                     f"подробности — в reports/failed/<неделя>/run.log")
+                     "причины — в строках выше, журналы начатых запусков — в "
+                     "reports/failed/<неделя>/run.log")
     errors = sum(r.errors for r in results)
     if args.strict and errors:
         _say(f"sferum: --strict: есть замечания уровня error ({errors}), "
@@ -227,9 +245,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .pipeline import STATE_TITLES, all_status
+    from .pipeline import STATE_TITLES, UserError, all_status, check_not_files
 
     paths = Paths.from_dirs(args.data_dir, args.reports_dir)
+    try:
+        check_not_files(paths)
+    except UserError as exc:
+        return _fail(str(exc))
     statuses = all_status(paths)
     if not statuses:
         print(f"В {paths.raw_dir} нет папок недель (ГГГГ-ММ-ДД).")

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
+
+#: Characters that must not reach a report, CSV or terminal from names of files or
+#: organisations: C0/C1 controls and DEL (ESC sequences, NUL, line breaks), zero-width and
+#: bidirectional formatting marks (a right-to-left override would show a name reversed).
+UNSAFE_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 THIN_SPACE = "\u202f"  # narrow no-break space: the thousands separator in every report
 DASH = "—"             # shown for a ratio with a zero denominator

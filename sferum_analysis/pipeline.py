@@ -342,28 +342,41 @@ def _file_logger(path: Path) -> tuple[logging.Logger, logging.Handler]:
     return logger, handler
 
 
+def check_not_files(paths: Paths) -> None:
+    """Refuse a reports or data path that is a file."""
+    for what, folder in (("папка отчётов", paths.reports_dir), ("папка данных", paths.data_dir)):
+        if folder.exists() and not folder.is_dir():
+            raise UserError(f"{what} {folder} — это файл, а не папка. Укажите папку")
+
+
+def _managed(paths: Paths, week: str) -> list[Path]:
+    """Folders a run of ``week`` replaces or deletes (as given, not resolved)."""
+    out = [paths.processed_week(week), paths.report_week(week),
+           paths.reports_dir / "failed" / week]
+    for root in (paths.processed_root, paths.reports_dir):
+        if root.is_dir():
+            out += [*root.glob(f".staging-{week}-*"), *root.glob(f".old-{week}-*")]
+    return out
+
+
+def _overlap(a: Path, b: Path) -> bool:
+    return a == b or a.is_relative_to(b) or b.is_relative_to(a)
+
+
 def check_folders(paths: Paths, week: str | None = None) -> None:
     """Refuse folders that publishing would destroy or cannot use.
 
     A reports folder inside ``data/raw`` or ``data/processed`` (publishing would replace
-    the exports or the clean tables); with ``week``, a week's report folder (or its
-    ``failed/`` copy) that is the data folder or contains it — publishing swaps that
-    folder away and deletes the old one. A reports or data path that is a file.
+    the exports or the clean tables); ``data/processed`` that is (a link to) ``data/raw``
+    or inside it. With ``week``: any folder the run replaces or deletes — the week's
+    processed and report folders, ``reports/failed/<week>``, leftovers of killed runs —
+    that is a symbolic link, or that is, holds or lies inside the data folder or
+    ``data/raw`` (seen through links). A reports or data path that is a file.
     """
-    for what, folder in (("папка отчётов", paths.reports_dir), ("папка данных", paths.data_dir)):
-        if folder.exists() and not folder.is_dir():
-            raise UserError(f"{what} {folder} — это файл, а не папка. Укажите папку")
+    check_not_files(paths)
     raw, reports = paths.raw_dir.resolve(), paths.reports_dir.resolve()
     processed = paths.processed_root.resolve()
     data = paths.data_dir.resolve()
-    if week is not None:
-        for target in (paths.report_week(week), paths.reports_dir / "failed" / week):
-            target = target.resolve()
-            if data == target or data.is_relative_to(target):
-                raise UserError(
-                    f"папка данных {data} находится внутри папки отчёта недели {target}: "
-                    "публикация заменила бы её вместе с выгрузками. Укажите другую "
-                    "--reports-dir или --data-dir")
     if reports == raw or reports.is_relative_to(raw):
         raise UserError(f"папка отчётов {reports} находится внутри папки исходных выгрузок "
                         f"{raw}: отчёт заменил бы выгрузки недели. Укажите другую "
@@ -372,6 +385,20 @@ def check_folders(paths: Paths, week: str | None = None) -> None:
         raise UserError(f"папка отчётов {reports} находится внутри папки обработанных данных "
                         f"{processed}: отчёт и очищенные таблицы заменили бы друг друга. "
                         "Укажите другую --reports-dir")
+    if _overlap(processed, raw):
+        raise UserError(f"папка обработанных данных {paths.processed_root} совпадает с папкой "
+                        f"исходных выгрузок {raw} или пересекается с ней (ссылка?): "
+                        "обработка заменила бы выгрузки")
+    for target in _managed(paths, week) if week is not None else []:
+        if target.is_symlink():
+            raise UserError(f"{target} — символическая ссылка; запуск заменяет и удаляет эту "
+                            "папку, поэтому ссылкой она быть не может. Удалите ссылку")
+        resolved = target.resolve()
+        if resolved == data or data.is_relative_to(resolved) or _overlap(resolved, raw):
+            raise UserError(
+                f"папка {target} пересекается с папкой данных {data} или с исходными "
+                f"выгрузками {raw}: запуск заменяет и удаляет её, выгрузки были бы потеряны. "
+                "Укажите другую --reports-dir или --data-dir")
 
 
 def _process_previous(week: str, paths: Paths, options: RunOptions, notify: Notify,

@@ -208,8 +208,9 @@ def _strip_bom(first_row: list[object]) -> None:
 #: allocates that whole rectangle, so one stray value in cell XFD1048576 of an otherwise small
 #: export would take terabytes and abort the process (no exception to catch).
 MAX_SHEET_CELLS = 5_000_000
-#: An .xlsx worksheet larger than this once decompressed is refused (a ZIP bomb).
-MAX_SHEET_XML_BYTES = 1 << 30
+#: An .xlsx worksheet larger than this once decompressed is refused (a ZIP bomb; calamine
+#: needs about three times as much memory). A real export's sheet is a few megabytes.
+MAX_SHEET_XML_BYTES = 200 << 20
 #: Any other part (shared strings, styles…) larger than this once decompressed is refused:
 #: calamine holds the shared strings in memory (720 MB of them took 1.2 GB). A real export's
 #: shared strings are a few megabytes.
@@ -361,8 +362,8 @@ def _scan_sheet_xml(
         chunk = fh.read(1 << 22)
         total += len(chunk)
         if total > MAX_SHEET_XML_BYTES:
-            raise ReadError("лист книги слишком велик: больше 1 ГБ данных в распакованном "
-                            "виде (повреждённый или подложный файл)")
+            raise ReadError(f"лист книги слишком велик: больше {MAX_SHEET_XML_BYTES >> 20} МБ "
+                            "данных в распакованном виде (повреждённый или подложный файл)")
         buf = carry + chunk
         end = buf.rfind(b"</row>") + 6 if chunk else len(buf)
         if end < 6:

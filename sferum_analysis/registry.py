@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
 
 from . import municipalities
+from .formatting import UNSAFE_CHARS
 from .reading import ReadError, exact_matcher, normalize_header, read_table
-
-#: Control characters (C0, DEL, C1): an ESC sequence in a name would reach quality.csv and
-#: the report; they become spaces.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 FIELDS = {
     "org_id": exact_matcher("org_id", "ID", "ID Сферум", "Идентификатор", "schoolId",
@@ -146,7 +142,7 @@ def read_registry(path: Path) -> pd.DataFrame:
                 + f", получено «{_show(rec['staff_total'])}»"
             )
         name = "" if rec["org_name"] is None else " ".join(
-            _CONTROL.sub(" ", str(rec["org_name"])).split())  # no ESC sequences in outputs
+            UNSAFE_CHARS.sub(" ", str(rec["org_name"])).split())  # no ESC or bidi marks
         records.append({
             "org_id": org_id, "org_name": name, "mo": mo, "mo_order": order.get(mo, 0),
             "org_type": org_type, "staff_total": staff, "registry_row": row,

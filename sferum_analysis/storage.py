@@ -39,11 +39,16 @@ def neutralize_csv_text(text: object) -> object:
 
     Excel with a Russian locale splits a CSV at ``;``: an unquoted field ``a;=1+1`` would
     become the cells ``a`` and ``=1+1``. Every ``;``-separated part that would start a
-    formula gets the leading ``'`` too.
+    formula (after any quotes) gets the leading ``'`` too; line breaks become spaces.
     """
-    if not isinstance(text, str) or ";" not in text:
+    if not isinstance(text, str):
+        return text
+    text = text.replace("\r", " ").replace("\n", " ")  # no record breaks for any reader
+    if ";" not in text:
         return neutralize_formula(text)
-    return ";".join(str(neutralize_formula(part)) for part in text.split(";"))
+    # a part may start with quotes: `a;"=1"` is the quoted field "=1" to a ";" reader
+    return ";".join("'" + part if part.lstrip('" ').startswith(FORMULA_PREFIXES) else part
+                    for part in text.split(";"))
 
 
 def make_private_dir(path: Path) -> Path:

@@ -293,9 +293,9 @@ def test_a_shared_strings_bomb_is_refused(tmp_path):
 def test_a_zip_bomb_sheet_is_refused(tmp_path, monkeypatch):
     from sferum_analysis import reading
 
-    monkeypatch.setattr(reading, "MAX_SHEET_XML_BYTES", 2000)
-    path = _xlsx_with_cells(tmp_path / "1.xlsx", "<row r='5'/>" * 500)
-    with pytest.raises(reading.ReadError, match="слишком велик: больше 1 ГБ"):
+    monkeypatch.setattr(reading, "MAX_SHEET_XML_BYTES", 3 << 20)
+    path = _xlsx_with_cells(tmp_path / "1.xlsx", "<row r='5'/>" * 400_000)  # 4.8 MB
+    with pytest.raises(reading.ReadError, match="слишком велик: больше 3 МБ"):
         reading.read_grids(path)
 
 
@@ -343,6 +343,22 @@ def test_a_non_utf8_name_that_reads_like_another_file_keeps_its_own_line(tmp_pat
     assert check_accounting(clean.files).empty
     assert (clean.files.set_index("file")["rows_duplicate"].sum()) == 2
     assert "multiple_exports" in set(clean.findings["code"])
+
+
+def test_control_and_bidi_characters_in_file_names_are_shown_as_replacement(tmp_path,
+                                                                            registry):
+    """An ESC sequence, a bell or a right-to-left override in a file name never reaches a
+    table, quality.csv or the report: each is shown as U+FFFD."""
+    week = tmp_path / WEEK
+    week.mkdir()
+    data = (CORPUS / WEEK / "111 extra columns.csv").read_bytes()
+    for name in ("111 \x1b[31mred\x07.csv", "999 \u202eabc\u200b.csv"):
+        (week / name).write_bytes(data)
+    clean = clean_week(week, registry, D)
+    assert sorted(clean.files["file"]) == ["111 \ufffd[31mred\ufffd.csv",
+                                           "999 \ufffdabc\ufffd.csv"]
+    assert clean.files.set_index("file").loc["111 \ufffd[31mred\ufffd.csv", "status"] == "used"
+    assert not clean.findings["file"].str.contains("[\x1b\x07\u202e\u200b]").any()
 
 
 def test_manifest_of_a_week_with_a_non_utf8_file_name(tmp_path):

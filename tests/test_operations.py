@@ -165,3 +165,19 @@ def test_lab_serves_the_project_notebooks(tmp_path):
             lab.kill()
             _, stderr = lab.communicate()
     assert "запуск JupyterLab" in stderr
+
+
+def test_paths_that_are_files_give_one_russian_line(tmp_path):
+    data = tmp_path / "data"
+    write_region(data)
+    write_week(data, "2024-01-29", active=1)
+    a_file = tmp_path / "a_file"
+    a_file.write_text("", encoding="utf-8")
+    for args, kw in ((("status",), {"data": a_file, "reports": tmp_path / "r"}),
+                     (("status",), {"data": data, "reports": a_file}),
+                     (("run", "2024-01-29"), {"data": data, "reports": a_file / "sub"})):
+        result = sferum(*args, **kw)
+        assert result.returncode == 1, result
+        assert "Traceback" not in result.stderr
+        [line] = result.stderr.strip().splitlines()[-1:]
+        assert line.startswith("sferum: ошибка: ") and str(a_file) in line, line

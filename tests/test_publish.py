@@ -378,11 +378,16 @@ def test_csv_text_is_neutralised_after_semicolons_too(tmp_path: Path) -> None:
     assert neutralize_csv_text("report;=1+1;x.csv") == "report;'=1+1;x.csv"
     assert neutralize_csv_text("=a;@b") == "'=a;'@b"
     assert neutralize_csv_text("a; b") == "a; b" and neutralize_csv_text(3) == 3
-    out = write_csv(pd.DataFrame({"file": ["report;=1+1;x.csv", "x;=cmd|' /C calc'!A0;x"],
-                                  "n": [1, 2]}), tmp_path / "q.csv")
+    assert neutralize_csv_text('g;"=6+6".csv') == 'g;\'"=6+6".csv'  # quoted for a ";" reader
+    assert neutralize_csv_text("y;\n=6.csv") == "y;' =6.csv"  # no record break
+    out = write_csv(pd.DataFrame({"file": ["report;=1+1;x.csv", "x;=cmd|' /C calc'!A0;x",
+                                           'unk g;"=6+6".csv', "unk y;\n=6.csv",
+                                           "1 z;\r\n-7+7.csv"],
+                                  "n": [1, 2, 3, 4, 5]}), tmp_path / "q.csv")
     with out.open(encoding="utf-8", newline="") as fh:
         cells = [cell for row in csv.reader(fh, delimiter=";") for cell in row]
-    assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))], cells
+    assert not [c for c in cells if c.lstrip('" ').startswith(("=", "+", "-", "@"))], cells
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 6  # header + 5 records
 
 
 def test_neutralize_formula_leaves_non_text_alone() -> None:

@@ -86,8 +86,8 @@ def test_org_type_values(tmp_path, write, value, expected):
 def test_control_characters_leave_organisation_names(tmp_path, write):
     """An ESC sequence or another control character in a name never reaches the outputs."""
     path = write.registry_csv(tmp_path / "organizations.csv",
-                              [["1", "ДС\x1b[31m «Радуга»\x01\x85", "Орёл", "ДОО", 5]],
-                              STD_HEADER)
+                              [["1", "ДС\x1b[31m «Радуга»\x01\x85\u202e\u200b", "Орёл",
+                                "ДОО", 5]], STD_HEADER)
     assert read_registry(path)["org_name"].tolist() == ["ДС [31m «Радуга»"]
 
 

@@ -158,10 +158,48 @@ def test_data_folder_inside_a_weeks_report_folder_is_refused(tmp_path, inside):
     data = reports / inside / "data"
     write_region(data)
     before = sorted(p.relative_to(data) for p in data.rglob("*"))
-    with pytest.raises(pipeline.UserError, match="внутри папки отчёта недели"):
+    with pytest.raises(pipeline.UserError, match="пересекается с папкой данных"):
         pipeline.run_week(W3, Paths(data, reports))
     assert sorted(p.relative_to(data) for p in data.rglob("*")) == before
     pipeline.check_folders(Paths(data, reports), W2)  # another week's folder is fine
+
+
+def _layout(tmp_path: Path, case: str) -> tuple[Path, Path]:
+    """A data and a reports folder where publishing week W3 would destroy the exports."""
+    reports = tmp_path / "rep"
+    data = tmp_path / "data"
+    if case in ("staging", "old"):  # leftovers of a killed run that a restart cleans up
+        data = reports / f".{'staging' if case == 'staging' else 'old'}-{W3}-1" / "data"
+    write_region(data)
+    reports.mkdir(parents=True, exist_ok=True)
+    if case == "processed-is-raw":
+        (data / "processed").symlink_to(data / "raw")
+    elif case == "failed-is-raw":
+        (reports / "failed").symlink_to(data / "raw")
+    elif case == "raw-in-report":
+        share = reports / W3 / "share"
+        share.mkdir(parents=True)
+        (data / "raw").rename(share / "raw")
+        (data / "raw").symlink_to(share / "raw")
+    elif case == "report-is-raw-week":
+        (reports / W3).symlink_to(data / "raw" / W3)
+    elif case == "processed-week-is-raw-week":
+        (data / "processed").mkdir()
+        (data / "processed" / W3).symlink_to(data / "raw" / W3)
+    return data, reports
+
+
+@pytest.mark.parametrize("case", ["processed-is-raw", "failed-is-raw", "raw-in-report",
+                                  "staging", "old", "report-is-raw-week",
+                                  "processed-week-is-raw-week"])
+def test_layouts_where_publishing_would_lose_exports_are_refused(tmp_path, case):
+    data, reports = _layout(tmp_path, case)
+    raw = (data / "raw").resolve()
+    before = sorted(p.relative_to(raw) for p in raw.rglob("*"))
+    with pytest.raises(pipeline.UserError):
+        pipeline.run_week(W3, Paths(data, reports))
+    assert sorted(p.relative_to(raw) for p in raw.rglob("*")) == before
+    assert (data / "raw" / W3).is_dir()
 
 
 def test_a_file_as_reports_or_data_folder_is_refused(tmp_path):
