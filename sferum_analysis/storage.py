@@ -44,9 +44,8 @@ def neutralize_csv_text(text: object) -> object:
     if not isinstance(text, str):
         return text
     text = text.replace("\r", " ").replace("\n", " ")  # no record breaks for any reader
-    if ";" not in text:
-        return neutralize_formula(text)
-    # a part may start with quotes: `a;"=1"` is the quoted field "=1" to a ";" reader
+    # a part may start with quotes or spaces: `a;"=1"` is the quoted field "=1" to a ";"
+    # reader, and a line break made a space of its own
     return ";".join("'" + part if part.lstrip('" ').startswith(FORMULA_PREFIXES) else part
                     for part in text.split(";"))
 

@@ -380,6 +380,7 @@ def test_csv_text_is_neutralised_after_semicolons_too(tmp_path: Path) -> None:
     assert neutralize_csv_text("a; b") == "a; b" and neutralize_csv_text(3) == 3
     assert neutralize_csv_text('g;"=6+6".csv') == 'g;\'"=6+6".csv'  # quoted for a ";" reader
     assert neutralize_csv_text("y;\n=6.csv") == "y;' =6.csv"  # no record break
+    assert neutralize_csv_text("\n=1") == "' =1" and neutralize_csv_text("-2") == "'-2"
     out = write_csv(pd.DataFrame({"file": ["report;=1+1;x.csv", "x;=cmd|' /C calc'!A0;x",
                                            'unk g;"=6+6".csv', "unk y;\n=6.csv",
                                            "1 z;\r\n-7+7.csv"],
