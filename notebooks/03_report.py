@@ -223,7 +223,7 @@ parts += [
 ]
 parts.append(rp.table_html(signals, hide=("Код",), mark_column=None) if not signals.empty
              else '<p class="note">Ничего не найдено.</p>')
-if not signals.empty and not signals["Код"].isin(["identical_counts", "quota_jump"]).any():
+if not signals.empty and not signals["Код"].isin(rp.PADDING_CODES).any():
     parts.append('<p class="note">Признаков накрутки (одинаковые счётчики, скачок ровно до '
                  "порога) не найдено.</p>")
 parts += ["<h3>Учёт строк выгрузок</h3>",

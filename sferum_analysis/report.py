@@ -197,8 +197,10 @@ def _type_block(metrics: pd.DataFrame, org_type: str) -> tuple[pd.DataFrame, pd.
 NOTE_INCOMPLETE = "неполный охват: "
 NOTE_ANOMALY = "зарегистрировано больше, чем по реестру: "
 NOTE_SIGNAL = "проверьте: "
+#: Patterns that suggest statistics padding (per organisation).
+PADDING_CODES = ("identical_counts", "quota_jump")
 #: Findings that put a mark on their МО in the tables and charts (beside ``anomaly``).
-MO_SIGNAL_CODES = ("sharp_change", "identical_counts", "quota_jump")
+MO_SIGNAL_CODES = ("sharp_change", *PADDING_CODES)
 
 #: (org_type, МО) -> Russian titles of the signals found there (:func:`mo_signals`).
 Signals = Mapping[tuple[str, str], list[str]]
@@ -623,7 +625,7 @@ def findings_summary_table(findings: pd.DataFrame) -> pd.DataFrame:
 
 
 #: Findings that point at municipalities or organisations to check (anomalies, padding).
-SIGNAL_CODES = ("register_exceeded", "sharp_change", "identical_counts", "quota_jump")
+SIGNAL_CODES = ("register_exceeded", *MO_SIGNAL_CODES)
 
 
 def signals_table(findings: pd.DataFrame, codes: Iterable[str] = SIGNAL_CODES) -> pd.DataFrame:
@@ -1322,8 +1324,9 @@ __all__ = [
     "ACTIVE_TITLE", "ANNEX_TITLE", "CHARTS_TITLE", "COL_ACTIVE", "COL_CHANGE", "COL_MO",
     "COL_NOTE", "COL_NPP", "COL_PCT", "COL_PCT_ACTIVE", "COL_PCT_REGISTERED", "COL_RANK",
     "COL_RANK_CHANGE", "COL_REGISTERED", "COL_TARGET_GAP", "DISTRICT_TITLE", "EDITIONS",
-    "HEADLINE_TITLE", "MARK_ANOMALY", "MARK_INCOMPLETE", "MARK_SIGNAL", "QUALITY_TITLE",
-    "REGION_MEAN", "REGION_TOTAL", "REGISTERED_TITLE", "ROW_CLASS", "SIGNAL_CODES", "TRENDS_TITLE",
+    "HEADLINE_TITLE", "MARK_ANOMALY", "MARK_INCOMPLETE", "MARK_SIGNAL", "PADDING_CODES",
+    "QUALITY_TITLE", "REGION_MEAN", "REGION_TOTAL", "REGISTERED_TITLE", "ROW_CLASS",
+    "SIGNAL_CODES", "TRENDS_TITLE",
     "ReportData", "anomalies_table", "below_target", "coverage_by_mo_table",
     "coverage_mo_table", "coverage_note_html", "coverage_table", "date_ru", "delta_text",
     "district_table", "drilldown_html", "drilldown_table", "figure_png", "findings_list_table",

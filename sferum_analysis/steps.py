@@ -173,8 +173,7 @@ def metrics_step(week: str, processed_dir: str | Path, report_dir: str | Path,
                                 rule.min_messages, rule.min_calls),
     ]
     base = week_data.findings[~week_data.findings["code"].isin(METRICS_CODES)]
-    findings = fnd.sort_findings(pd.concat([base, fnd.to_frame(checks)], ignore_index=True)
-                                 .astype({c: "string" for c in fnd.EXTRA_COLUMNS}))
+    findings = fnd.sort_findings(pd.concat([base, fnd.to_frame(checks)], ignore_index=True))
     write_tables(processed_dir, {"metrics": metrics, "org_metrics": org_metrics,
                                  "findings": findings})
     write_json({
