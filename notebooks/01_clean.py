@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -20,14 +22,15 @@
 
 # %% tags=["parameters"]
 week: str = "2024-01-29"  # help: отчётная дата недели ГГГГ-ММ-ДД (папка в data/raw)
-data_dir: str = ""  # help: папка данных с raw/ и processed/; пусто — data/ проекта
+data_dir: str = ""  # help: папка данных с raw/ и processed/; пусто — data/ рабочей папки
 processed_dir: str = ""  # help: куда писать таблицы; пусто — data/processed/<неделя>
-workers: int = 0  # help: процессов для чтения файлов; 0 — по числу ядер
+workers: int | None = None  # help: процессов для чтения; 0 — по числу ядер; None — из настроек
 
 # %%
 from sferum_analysis import steps
 
-clean = steps.clean_step(week, data_dir or None, processed_dir or None, workers)
+config = steps.week_config(processed_dir, data_dir, workers=workers)
+clean = steps.clean_step(week, config, data_dir or None, processed_dir or None)
 
 # %% [markdown]
 # ## Учёт строк по файлам

@@ -24,33 +24,28 @@
 
 # %% tags=["parameters"]
 week: str = "2024-01-29"  # help: отчётная дата недели ГГГГ-ММ-ДД
-data_dir: str = ""  # help: папка данных; пусто — data/ проекта
+data_dir: str = ""  # help: папка данных; пусто — data/ рабочей папки
 processed_dir: str = ""  # help: папка обработанной недели; пусто — data/processed/<неделя>
 report_dir: str = ""  # help: папка отчёта; пусто — reports/<неделя>
-active_rule: str = "any"  # help: any — хотя бы 1 сообщение или звонок; quota — пороги ниже
-quota_messages: int = 10  # help: для quota: не меньше сообщений за 7 дней
-quota_calls: int = 1  # help: для quota: не меньше звонков за 7 дней
-jump_threshold: float = 15.0  # help: порог sharp_change: изменение % МО за неделю, п. п.
+active_rule: str | None = None  # help: any или quota (пороги ниже); None — из настроек
+quota_messages: int | None = None  # help: quota: сообщений за 7 дней не меньше; None — из настроек
+quota_calls: int | None = None  # help: для quota: не меньше звонков за 7 дней; None — из настроек
+jump_threshold: float | None = None  # help: порог sharp_change, п. п.; None — из настроек
 
 # %%
 from sferum_analysis import steps
 from sferum_analysis.config import Paths
-from sferum_analysis.metrics import ActiveRule
 
 paths = Paths.from_dirs(data_dir or None)
-rule = ActiveRule(active_rule, quota_messages, quota_calls)
-week_data = steps.metrics_step(
-    week,
-    processed_dir or paths.processed_week(week),
-    report_dir or paths.report_week(week),
-    rule,
-    data_dir=data_dir or None,
-    jump_threshold=jump_threshold,
-)
-meta = steps.read_meta(processed_dir or paths.processed_week(week))
-print(rule.describe())
-print("предыдущая неделя:", meta["previous_week"] or "нет",
-      "(обработана)" if meta["previous_processed"] else "(не обработана: без сравнения)")
+processed = processed_dir or paths.processed_week(week)
+config = steps.week_config(processed, data_dir, active_rule=active_rule,
+                           quota_messages=quota_messages, quota_calls=quota_calls,
+                           jump_threshold=jump_threshold)
+week_data = steps.metrics_step(week, config, processed, report_dir or paths.report_week(week),
+                               data_dir=data_dir or None)
+print(config.rule.describe())
+print("предыдущая неделя:", week_data.prev_week or "нет",
+      "(обработана)" if week_data.compared_week else "(не обработана: без сравнения)")
 
 # %% [markdown]
 # ## Итоги по типам организаций

@@ -25,32 +25,28 @@
 
 # %% tags=["parameters"]
 week: str = "2024-01-29"  # help: отчётная дата недели ГГГГ-ММ-ДД
-data_dir: str = ""  # help: папка данных; пусто — data/ проекта
+data_dir: str = ""  # help: папка данных; пусто — data/ рабочей папки
 processed_dir: str = ""  # help: папка обработанной недели; пусто — data/processed/<неделя>
 report_dir: str = ""  # help: папка отчёта (сюда пишется XLSX); пусто — reports/<неделя>
-active_rule: str = "any"  # help: правило активности, как в 02_metrics: any или quota
-quota_messages: int = 10  # help: для quota: не меньше сообщений за 7 дней
-quota_calls: int = 1  # help: для quota: не меньше звонков за 7 дней
-target_pct: float = 0.0  # help: целевой % активности (линии на диаграммах); 0 — без цели
-edition: str = "ministry"  # help: ministry — для министерства; internal — с приложением
+target_pct: float | None = None  # help: целевой % активности; 0 — без цели; None — из настроек
+edition: str | None = None  # help: ministry или internal; None — как при обработке недели
 
 # %% tags=["remove"]
 from pathlib import Path
 
 from IPython.display import HTML, Image, display
 
-from sferum_analysis import publish
+from sferum_analysis import publish, steps
 from sferum_analysis import report as rp
-from sferum_analysis.config import Paths, report_stem
-from sferum_analysis.metrics import ActiveRule
+from sferum_analysis.config import Paths
+from sferum_analysis.store import report_stem
 
-if edition not in rp.EDITIONS:
-    raise ValueError(f"редакция должна быть одной из {', '.join(rp.EDITIONS)}: {edition!r}")
 paths = Paths.from_dirs(data_dir or None)
 processed = Path(processed_dir) if processed_dir else paths.processed_week(week)
 out_dir = Path(report_dir) if report_dir else paths.report_week(week)
-rule = ActiveRule(active_rule, quota_messages, quota_calls)
-target = target_pct if target_pct > 0 else None
+config = steps.week_config(processed, data_dir, target_pct=target_pct, edition=edition)
+rule, edition, target = config.rule, config.edition, config.target_pct
+target_pct = target or 0.0
 data = rp.load_report_data(processed, week)
 metrics = data.metrics
 day = rp.date_ru(week)
@@ -218,7 +214,7 @@ parts += [
     "(если в МО не меньше 10 человек в знаменателе); у 80\u00a0% и более сотрудников "
     "организации (от 5 зарегистрированных) одинаковое ненулевое число сообщений; у многих "
     "сотрудников счётчики выросли с почти нуля ровно до порога "
-    f"({quota_messages} сообщений и {quota_calls} звонков). Сотрудники сопоставляются "
+    f"({rule.min_messages} сообщений и {rule.min_calls} звонков). Сотрудники сопоставляются "
     "внутри организации, имена не показываются.</p>",
 ]
 parts.append(rp.table_html(signals, hide=("Код",), mark_column=None) if not signals.empty
@@ -292,7 +288,7 @@ if annex is not None:
     titles["Приложение организации"] = (f"{rp.ANNEX_TITLE} — неделя по {day} "
                                         "(внутренняя редакция, не для рассылки)")
 sheets = {name: rp.for_xlsx(frame) for name, frame in sheets.items()}
-xlsx = publish.write_xlsx(sheets, out_dir / f"{report_stem(week)}.xlsx",
+xlsx = publish.write_xlsx(sheets, out_dir / f"{report_stem(week, edition)}.xlsx",
                           percent_columns=rp.percent_columns(sheets.values()),
                           title_rows=titles, total_labels=(rp.REGION_MEAN, rp.REGION_TOTAL))
 print(xlsx)

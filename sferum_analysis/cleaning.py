@@ -21,7 +21,7 @@ import os
 import re
 import sys
 from collections import Counter
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +33,7 @@ from .findings import to_frame as findings_frame
 from .formatting import UNSAFE_CHARS, rows_phrase
 from .reading import (
     TABLE_SUFFIXES,
+    HeaderMatcher,
     ReadError,
     UncomputedFormula,
     normalize_header,
@@ -72,7 +73,8 @@ _SKIPPED_NAMES = frozenset({"thumbs.db", "desktop.ini"})
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y", "%d/%m/%Y")
 
-FILE_COLUMNS = {
+#: Row accounting per file: the columns of ``files.csv``.
+ACCOUNTING_COLUMNS = {
     "file": "string",
     "org_id": "string",
     "status": "string",
@@ -82,6 +84,9 @@ FILE_COLUMNS = {
     "rows_duplicate": "int64",
     "rows_rejected": "int64",
 }
+#: ``files`` table: the accounting plus the first and last date of each file's rows
+#: (ISO; empty when no row has a date), so that later steps never reopen ``data/raw``.
+FILE_COLUMNS = {**ACCOUNTING_COLUMNS, "first_date": "string", "last_date": "string"}
 PERSON_COLUMNS = {
     "org_id": "string",
     "person_key": "string",
@@ -289,6 +294,9 @@ class FileParse:
     rows_read: int = 0
     rows_other_dates: int = 0
     rows_rejected: int = 0
+    #: first and last date of the file's rows (any date, not only the reporting one)
+    first_date: dt.date | None = None
+    last_date: dt.date | None = None
     #: valid rows of the reporting date as lists (``USED_COLUMNS``); None if unreadable.
     #: Plain lists, not a DataFrame: cheap to build and to send back from a worker process.
     used: dict[str, list[object]] | None = None
@@ -309,15 +317,32 @@ class FileParse:
         return frame
 
 
+def export_fields(extra: Mapping[str, Sequence[str]] | None = None
+                  ) -> dict[str, HeaderMatcher]:
+    """Header matchers of the export's fields: the built-in spellings, plus ``extra``
+    spellings per field (``[export]`` of ``sferum.toml``), matched by normalised prefix."""
+    if not extra:
+        return EXPORT_FIELDS
+    fields = dict(EXPORT_FIELDS)
+    for field_name, spellings in extra.items():
+        if spellings:
+            builtin, more = fields[field_name], prefix_matcher(*spellings)
+            fields[field_name] = (lambda b, m: lambda cell: b(cell) or m(cell))(builtin, more)
+    return fields
+
+
 def parse_export(path: Path, reporting_date: dt.date, org_id: str | None,
-                 name: str | None = None) -> FileParse:
+                 name: str | None = None,
+                 export_headers: Mapping[str, Sequence[str]] | None = None) -> FileParse:
     """Read one export and split its rows into used / other dates / rejected.
 
-    ``name`` is the file's name in tables and messages (default :func:`display_name`)."""
+    ``name`` is the file's name in tables and messages (default :func:`display_name`);
+    ``export_headers`` extra header spellings per field (:func:`export_fields`)."""
     name = name or display_name(path)
     result = FileParse(file=name, org_id=org_id, status="used")
     try:
-        table = read_columns(path, EXPORT_FIELDS, REQUIRED_FIELDS, EXPORT_TITLES)
+        table = read_columns(path, export_fields(export_headers), REQUIRED_FIELDS,
+                             EXPORT_TITLES)
     except ReadError as exc:
         result.status = "unreadable"
         result.findings.append(Finding("unreadable_file", f"файл не прочитан: {exc}", name,
@@ -326,6 +351,9 @@ def parse_export(path: Path, reporting_date: dt.date, org_id: str | None,
     data = table.data
     result.rows_read = len(table)
     dates = _map_unique(data["date"], parse_date)
+    known_dates = [d for d in dates if d is not None]
+    if known_dates:
+        result.first_date, result.last_date = min(known_dates), max(known_dates)
     messages = _map_unique(data["messages_7d"], parse_count)
     calls = _map_unique(data["calls_7d"], parse_count)
     names_in, row_numbers = data["full_name"], data["row"]
@@ -414,7 +442,7 @@ class CleanWeek:
     findings: pd.DataFrame
 
 
-Job = tuple[Path, dt.date, str | None, str]
+Job = tuple[Path, dt.date, str | None, str, Mapping[str, Sequence[str]] | None]
 
 
 def _parse_job(args: Job) -> FileParse:
@@ -463,8 +491,11 @@ def clean_week(
     *,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    export_headers: Mapping[str, Sequence[str]] | None = None,
 ) -> CleanWeek:
-    """Clean every export of a week folder against the registry (pure: writes nothing)."""
+    """Clean every export of a week folder against the registry (pure: writes nothing).
+
+    ``export_headers``: extra header spellings per export field (``[export]``)."""
     known = set(registry["org_id"])
     findings: list[Finding] = []
     jobs: list[Job] = []
@@ -481,7 +512,8 @@ def clean_week(
                                     name))
         else:
             org_id = org_id_from_filename(name)
-            jobs.append((path, reporting_date, org_id if org_id in known else None, name))
+            jobs.append((path, reporting_date, org_id if org_id in known else None, name,
+                         export_headers or None))
 
     parses = _map_jobs(jobs, workers, progress)
 
@@ -545,6 +577,8 @@ def clean_week(
             "file": p.file, "org_id": p.org_id, "status": status, "rows_read": p.rows_read,
             "rows_used": n_used, "rows_other_dates": p.rows_other_dates,
             "rows_duplicate": n_dup, "rows_rejected": p.rows_rejected,
+            "first_date": p.first_date.isoformat() if p.first_date else None,
+            "last_date": p.last_date.isoformat() if p.last_date else None,
         })
     files = pd.DataFrame.from_records(file_records, columns=list(FILE_COLUMNS)).astype(FILE_COLUMNS)
 

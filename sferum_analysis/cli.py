@@ -13,9 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .config import DEFAULT_DATA_DIR, DEFAULT_REPORTS_DIR, SAMPLE_WEEK, Paths, WeekError
-from .metrics import ActiveRule
-from .quality_checks import SHARP_CHANGE_PP
+from .config import SAMPLE_WEEK, WeekError
 from .registry import RegistryError
 
 EXIT_OK, EXIT_FAILED, EXIT_STRICT = 0, 1, 2
@@ -66,10 +64,13 @@ class Parser(argparse.ArgumentParser):
 
 
 def _add_dirs(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR), metavar="ПАПКА",
-                        help="папка данных с raw/ (выгрузки, реестр) и processed/")
-    parser.add_argument("--reports-dir", default=str(DEFAULT_REPORTS_DIR), metavar="ПАПКА",
-                        help="папка отчётов")
+    parser.add_argument("--data-dir", default=None, metavar="ПАПКА",
+                        help="папка данных с raw/ (выгрузки, реестр) и processed/ (по "
+                             "умолчанию: $SFERUM_DATA_DIR или data/ рабочей папки — ближайшей "
+                             "папки с sferum.toml от текущей вверх)")
+    parser.add_argument("--reports-dir", default=None, metavar="ПАПКА",
+                        help="папка отчётов (по умолчанию: $SFERUM_REPORTS_DIR или reports/ "
+                             "рабочей папки)")
 
 
 def build_parser() -> Parser:
@@ -96,32 +97,51 @@ def build_parser() -> Parser:
     _add_dirs(run)
     run.add_argument("--strict", action="store_true",
                      help="код выхода 2, если есть замечания уровня error")
-    run.add_argument("--active-rule", choices=["any", "quota"], default="any",
+    # Run options: no defaults here. Unset flags take the workspace's sferum.toml, then
+    # the defaults of RunConfig (one place: sferum_analysis/run_config.py).
+    settings = " (по умолчанию — из sferum.toml, иначе %s)"
+    run.add_argument("--active-rule", choices=["any", "quota"], default=None,
                      help="правило активности: any — сообщения + звонки ≥ 1; "
-                          "quota — сообщения ≥ M и звонки ≥ C")
-    run.add_argument("--quota-messages", type=int, default=10, metavar="M",
+                          "quota — сообщения ≥ M и звонки ≥ C" + settings % "any")
+    run.add_argument("--quota-messages", type=int, default=None, metavar="M",
                      help="порог сообщений за 7 дней для правила quota и проверки "
-                          "quota_jump (скачок «от нуля ровно до порога»)")
-    run.add_argument("--quota-calls", type=int, default=1, metavar="C",
-                     help="порог звонков за 7 дней для правила quota и проверки quota_jump")
-    run.add_argument("--workers", type=int, default=0, metavar="N",
-                     help="процессов для чтения файлов (0 — по числу ядер)")
-    run.add_argument("--edition", choices=["ministry", "internal"], default="ministry",
+                          "quota_jump (скачок «от нуля ровно до порога»)" + settings % "10")
+    run.add_argument("--quota-calls", type=int, default=None, metavar="C",
+                     help="порог звонков за 7 дней для правила quota и проверки quota_jump"
+                          + settings % "1")
+    run.add_argument("--workers", type=int, default=None, metavar="N",
+                     help="процессов для чтения файлов, 0 — по числу ядер" + settings % "0")
+    run.add_argument("--edition", choices=["ministry", "internal"], default=None,
                      help="редакция отчёта: ministry — для министерства, без приложения; "
                           "internal — с приложением «организации, которым стоит позвонить» "
-                          "(по МО: самый низкий %% активности, нет выгрузки или она устарела)")
+                          "(по МО: самый низкий %% активности, нет выгрузки или она устарела)"
+                          + settings % "ministry")
     run.add_argument("--target", type=float, default=None, metavar="ПРОЦЕНТ",
                      help="целевой %% активности (например 75): линия на диаграммах, МО ниже "
-                          "цели отмечены в таблице активности (по умолчанию: без цели)")
-    run.add_argument("--jump-threshold", type=float, default=SHARP_CHANGE_PP, metavar="П.П.",
+                          "цели отмечены в таблице активности; 0 — без цели"
+                          + settings % "без цели")
+    run.add_argument("--jump-threshold", type=float, default=None, metavar="П.П.",
                      help="порог замечания sharp_change: изменение %% зарегистрированных или "
-                          "%% активности МО за неделю больше стольких процентных пунктов")
+                          "%% активности МО за неделю больше стольких процентных пунктов"
+                          + settings % "15")
     status = sub.add_parser(
         "status", help="показать недели, их состояние и число замечаний",
         description="Список недель из data/raw: опубликована ли неделя, изменились ли входные "
                     "файлы после публикации, сколько замечаний в отчёте.",
     )
     _add_dirs(status)
+    init = sub.add_parser(
+        "init", help="создать рабочую папку для своего региона",
+        description="Создаёт рабочую папку: sferum.toml с пояснениями, data/raw/registry/ "
+                    "с шаблонами реестра организаций и списка МО, reports/ и README.md. "
+                    "Существующую рабочую папку не перезаписывает.",
+        epilog="Пример: sferum init ~/sferum-tula --region \"Тульская область\"")
+    init.add_argument("dir", metavar="ПАПКА", help="папка новой рабочей папки (пустая или новая)")
+    init.add_argument("--region", default="", metavar="НАЗВАНИЕ",
+                      help="официальное название региона, например «Тульская область» "
+                           "(можно вписать позже в sferum.toml)")
+    init.add_argument("--registry", choices=["xlsx", "csv"], default="xlsx",
+                      help="формат шаблона реестра организаций")
     lab = sub.add_parser(
         "lab", help="запустить JupyterLab с ноутбуками проекта",
         description="Запускает JupyterLab из окружения проекта (.venv) в папке notebooks/.",
@@ -188,36 +208,50 @@ def _counts_text(counts: dict[str, int]) -> str:
             f"сведений: {counts.get('info', 0)}")
 
 
+def _locate(args: argparse.Namespace):
+    """The workspace and folders of a command (:class:`workspace.Workspace`)."""
+    from .workspace import Workspace
+
+    return Workspace.locate(args.data_dir, args.reports_dir)
+
+
+def run_config(workspace, args: argparse.Namespace):
+    """The run's one configuration: ``sferum.toml``, then the flags given."""
+    from .run_config import RunConfig
+    from .steps import workspace_config
+
+    return RunConfig.from_parameters(
+        workspace_config(workspace), label=lambda name: "--" + name.replace("_", "-"),
+        active_rule=args.active_rule, quota_messages=args.quota_messages,
+        quota_calls=args.quota_calls, workers=args.workers, edition=args.edition,
+        target=args.target, jump_threshold=args.jump_threshold)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from .pipeline import RunLock, RunOptions, StepFailed, UserError, pending_weeks, run_week
+    from .pipeline import RunLock, StepFailed, UserError, pending_weeks, run_week
+    from .run_config import ConfigError
+    from .workspace import WorkspaceError
 
     if bool(args.week) == bool(args.pending):
         return _fail("укажите неделю (ГГГГ-ММ-ДД) или --pending, но не то и другое вместе. "
                      "Справка: sferum run --help")
-    if args.workers < 0 or args.quota_messages < 0 or args.quota_calls < 0:
-        return _fail("--workers, --quota-messages и --quota-calls должны быть ≥ 0")
-    if args.target is not None and not 0 < args.target <= 100:
-        return _fail(f"--target должен быть от 0 до 100 (процент), получено {args.target:g}")
-    if not 0 < args.jump_threshold <= 100:
-        return _fail("--jump-threshold должен быть больше 0 и не больше 100 (процентных "
-                     f"пунктов), получено {args.jump_threshold:g}")
-    paths = Paths.from_dirs(args.data_dir, args.reports_dir)
     console = Console()
-    user_errors = (UserError, WeekError, RegistryError, StepFailed, ValueError)
+    user_errors = (UserError, WeekError, RegistryError, StepFailed, ConfigError,
+                   WorkspaceError, ValueError)
     try:
-        rule = ActiveRule(args.active_rule, args.quota_messages, args.quota_calls)
-        options = RunOptions(rule=rule, workers=args.workers, target_pct=args.target,
-                             edition=args.edition, jump_threshold=args.jump_threshold)
+        workspace = _locate(args)
+        paths = workspace.paths
+        config = run_config(workspace, args)
         with RunLock(paths):
             weeks = pending_weeks(paths) if args.pending else [args.week]
             if args.pending and not weeks:
                 print("Все недели уже опубликованы, обрабатывать нечего.")
                 return EXIT_OK
-            results, failed = [], []
+            results, failed, tried = [], [], set()
             for week in weeks:
                 try:
-                    result = run_week(week, paths, options, notify=console.line,
-                                      progress=console.progress)
+                    result = run_week(week, paths, config, notify=console.line,
+                                      progress=console.progress, failed=tried)
                 except user_errors as exc:
                     if not args.pending:
                         raise
@@ -246,11 +280,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from .pipeline import STATE_TITLES, UserError, all_status, check_not_files
+    from .workspace import WorkspaceError
 
-    paths = Paths.from_dirs(args.data_dir, args.reports_dir)
     try:
+        paths = _locate(args).paths
         check_not_files(paths)
-    except UserError as exc:
+    except (UserError, WorkspaceError) as exc:
         return _fail(str(exc))
     statuses = all_status(paths)
     if not statuses:
@@ -265,6 +300,24 @@ def cmd_status(args: argparse.Namespace) -> int:
     pending = sum(s.pending for s in statuses)
     print(f"Недель: {len(statuses)}, требуют обработки: {pending}"
           + (" (sferum run --pending)" if pending else ""))
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .init import init_workspace
+    from .workspace import WorkspaceError
+
+    try:
+        root = init_workspace(args.dir, region=args.region, registry_format=args.registry)
+    except WorkspaceError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(_os_error_text(exc))
+    print(f"Рабочая папка создана: {root}\n"
+          f"Дальше: заполните {root / 'data/raw/registry'} (реестр организаций и, для своего "
+          f"региона, municipalities.csv), проверьте [region] name в {root / 'sferum.toml'}, "
+          "положите выгрузки недели в data/raw/ГГГГ-ММ-ДД/ и выполните в этой папке: "
+          "sferum run ГГГГ-ММ-ДД. Подробнее — в README.md рабочей папки.")
     return EXIT_OK
 
 
@@ -292,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_FAILED
-    handlers = {"run": cmd_run, "status": cmd_status, "lab": cmd_lab}
+    handlers = {"run": cmd_run, "status": cmd_status, "init": cmd_init, "lab": cmd_lab}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

@@ -1,36 +1,40 @@
-"""Every path the project uses, built from one place.
+"""Every location the project uses, built from one place.
 
-Layout (Cookiecutter Data Science style)::
+Layout of a workspace's folders (Cookiecutter Data Science style)::
 
-    <data_dir>/raw/registry/organizations.{xlsx,csv}
+    <data_dir>/raw/registry/organizations.{xlsx,xls,csv}
+    <data_dir>/raw/registry/municipalities.csv             (optional)
     <data_dir>/raw/<YYYY-MM-DD>/<org_id>*.{xlsx,xls,csv}   (immutable)
-    <data_dir>/processed/<YYYY-MM-DD>/*.parquet
+    <data_dir>/processed/<YYYY-MM-DD>/...                  (see store.py)
     <reports_dir>/<YYYY-MM-DD>/...
+
+Which folders a command uses is decided by :mod:`workspace`; the files inside a week's
+folders are named by :mod:`store`. What the package carries (notebooks, templates, the
+built-in region's data) lives next to this module, so an installed package finds it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+#: The repository root in a checkout (the Oryol sample workspace); in an installed package
+#: this is site-packages and is not used for data.
 PROJECT_DIR = PACKAGE_DIR.parent
-NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
+#: The pipeline's notebooks travel inside the package (in a checkout, a link to the
+#: repository's ``notebooks/``).
+NOTEBOOKS_DIR = PACKAGE_DIR / "notebooks"
 PACKAGE_DATA_DIR = PACKAGE_DIR / "data"
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
-
-#: Overridable for a server or a test: SFERUM_DATA_DIR / SFERUM_REPORTS_DIR.
-DEFAULT_DATA_DIR = Path(os.environ.get("SFERUM_DATA_DIR") or PROJECT_DIR / "data").resolve()
-DEFAULT_REPORTS_DIR = Path(
-    os.environ.get("SFERUM_REPORTS_DIR") or PROJECT_DIR / "reports").resolve()
 
 #: The sample week shipped with the repository (synthetic data).
 SAMPLE_WEEK = "2024-01-29"
 
 REGISTRY_STEM = "organizations"
+MUNICIPALITIES_FILE = "municipalities.csv"
 REGISTRY_SUFFIXES = (".xlsx", ".xls", ".csv")
 
 _WEEK_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -62,16 +66,20 @@ def is_week_name(name: str) -> bool:
 class Paths:
     """Paths of one data directory and one reports directory."""
 
-    data_dir: Path = DEFAULT_DATA_DIR
-    reports_dir: Path = DEFAULT_REPORTS_DIR
+    data_dir: Path
+    reports_dir: Path
 
     @classmethod
     def from_dirs(cls, data_dir: str | Path | None = None,
                   reports_dir: str | Path | None = None) -> Paths:
-        return cls(
-            data_dir=Path(data_dir).resolve() if data_dir else DEFAULT_DATA_DIR,
-            reports_dir=Path(reports_dir).resolve() if reports_dir else DEFAULT_REPORTS_DIR,
-        )
+        """Folders given (a notebook's parameters), the rest from the workspace of the
+        current folder (:meth:`workspace.Workspace.locate`)."""
+        if data_dir and reports_dir:
+            return cls(Path(data_dir).resolve(), Path(reports_dir).resolve())
+        from .workspace import Workspace  # noqa: PLC0415 - workspace builds on this module
+
+        return Workspace.locate(str(data_dir) if data_dir else None,
+                                str(reports_dir) if reports_dir else None).paths
 
     @property
     def raw_dir(self) -> Path:
@@ -93,6 +101,11 @@ class Paths:
                 return candidate
         return None
 
+    def municipalities_file(self) -> Path | None:
+        """The region's municipalities (``registry/municipalities.csv``); None: built-in."""
+        candidate = self.registry_dir / MUNICIPALITIES_FILE
+        return candidate if candidate.is_file() else None
+
     def raw_week(self, week: str) -> Path:
         parse_week(week)
         return self.raw_dir / week
@@ -111,6 +124,3 @@ class Paths:
             return []
         return sorted(p.name for p in self.raw_dir.iterdir() if p.is_dir() and is_week_name(p.name))
 
-
-def report_stem(week: str) -> str:
-    return f"sferum_{week}"

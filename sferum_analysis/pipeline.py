@@ -9,7 +9,6 @@ half-written week in place of a good one. ``data/raw`` is only read.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import shutil
@@ -19,13 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, publish
-from .config import NOTEBOOKS_DIR, Paths, parse_week, report_stem
-from .metrics import ActiveRule
-from .quality_checks import SHARP_CHANGE_PP
+from . import __version__, publish, store
+from .config import NOTEBOOKS_DIR, Paths, parse_week
 from .registry import read_registry
-from .steps import UserError, is_processed, previous_week, registry_path, week_dir
-from .storage import fingerprint, read_parquet, write_json
+from .run_config import RunConfig
+from .steps import UserError, registry_path, week_dir
+from .storage import read_parquet, write_json
+from .store import WeekStore
 
 log = logging.getLogger("sferum")
 
@@ -39,7 +38,6 @@ METRICS_NOTEBOOK = "02_metrics.ipynb"
 REPORT_NOTEBOOK = "03_report.ipynb"
 #: Fixed timestamp for the report kernel (matplotlib, nbconvert): reruns give the same bytes.
 SOURCE_DATE_EPOCH = "946684800"  # 2000-01-01T00:00:00Z
-MANIFEST = "manifest.json"
 #: Editions of the report: ``ministry`` (no annex) and ``internal`` (with the annex of
 #: organisations to call, for the centre and the municipal coordinators).
 EDITIONS = {"ministry": "для министерства", "internal": "внутренняя"}
@@ -58,23 +56,6 @@ class StepFailed(Exception):
 
 
 @dataclass
-class RunOptions:
-    rule: ActiveRule = field(default_factory=ActiveRule)
-    workers: int = 0
-    publish: bool = True
-    target_pct: float | None = None
-    edition: str = "ministry"
-    jump_threshold: float = SHARP_CHANGE_PP
-    #: Weeks that failed in this invocation: not tried again as someone's previous week.
-    failed: set[str] = field(default_factory=set, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.edition not in EDITIONS:
-            raise ValueError(f"редакция должна быть одной из {', '.join(EDITIONS)}, "
-                             f"получено {self.edition!r}")
-
-
-@dataclass
 class RunResult:
     week: str
     report_dir: Path
@@ -88,23 +69,6 @@ class RunResult:
 
 
 Notify = Callable[[str], None]
-
-
-def inputs_fingerprint(paths: Paths, week: str) -> dict[str, str]:
-    """sha256 of every file a week's report is built from: the week folder and the registry."""
-    fp = fingerprint(p for p in paths.raw_week(week).iterdir() if p.is_file())
-    registry = paths.registry_file()
-    if registry:
-        fp.update({f"registry/{k}": v for k, v in fingerprint([registry]).items()})
-    return fp
-
-
-def processed_fingerprint(processed_dir: Path) -> dict[str, str]:
-    """sha256 of every file of a processed week: ties the published report to the clean
-    tables it was built from (the two folders are swapped in one after the other)."""
-    if not processed_dir.is_dir():
-        return {}
-    return fingerprint(p for p in processed_dir.iterdir() if p.is_file())
 
 
 def _kernel_manager_class(stderr_path: Path | None = None):
@@ -351,12 +315,9 @@ def check_not_files(paths: Paths) -> None:
 
 def _managed(paths: Paths, week: str) -> list[Path]:
     """Folders a run of ``week`` replaces or deletes (as given, not resolved)."""
-    out = [paths.processed_week(week), paths.report_week(week),
-           paths.reports_dir / "failed" / week]
-    for root in (paths.processed_root, paths.reports_dir):
-        if root.is_dir():
-            out += [*root.glob(f".staging-{week}-*"), *root.glob(f".old-{week}-*")]
-    return out
+    weeks = WeekStore(paths)
+    return [weeks.processed(week), weeks.report(week), weeks.failed(week),
+            *weeks.leftovers(week)]
 
 
 def _overlap(a: Path, b: Path) -> bool:
@@ -401,8 +362,8 @@ def check_folders(paths: Paths, week: str | None = None) -> None:
                 "Укажите другую --reports-dir или --data-dir")
 
 
-def _process_previous(week: str, paths: Paths, options: RunOptions, notify: Notify,
-                      progress: Notify | None) -> list[RunResult]:
+def _process_previous(week: str, paths: Paths, config: RunConfig, notify: Notify,
+                      progress: Notify | None, failed: set[str]) -> list[RunResult]:
     """Process, oldest first, the earlier weeks of ``data/raw`` that the comparison needs.
 
     Walks back from ``week`` while the previous week folder has no processed metrics
@@ -411,10 +372,11 @@ def _process_previous(week: str, paths: Paths, options: RunOptions, notify: Noti
     reported and left out: the later weeks are published without comparison with it.
     The caller holds the run lock.
     """
+    weeks = WeekStore(paths)
     chain, current = [], week
     while True:
-        prev = previous_week(paths, current)
-        if prev is None or prev in options.failed or is_processed(paths.processed_week(prev)):
+        prev = weeks.previous_week(current)
+        if prev is None or prev in failed or weeks.is_processed(prev):
             break
         chain.append(prev)
         current = prev
@@ -422,128 +384,159 @@ def _process_previous(week: str, paths: Paths, options: RunOptions, notify: Noti
     for prev in reversed(chain):
         notify(f"{week}: предыдущая неделя {prev} ещё не обработана — обрабатываю её первой")
         try:
-            results.append(run_week(prev, paths, options, notify, progress))
+            results.append(run_week(prev, paths, config, notify, progress, failed=failed))
         except Exception as exc:  # noqa: BLE001 - reported; the later weeks go on
-            options.failed.add(prev)
+            failed.add(prev)
             notify(f"{week}: неделю {prev} обработать не удалось ({exc}); отчёты за более "
                    "поздние недели не сравниваются с ней")
     return results
 
 
-def run_week(week: str, paths: Paths, options: RunOptions | None = None,
-             notify: Notify = lambda msg: None, progress: Notify | None = None) -> RunResult:
+def run_week(week: str, paths: Paths, config: RunConfig | None = None,
+             notify: Notify = lambda msg: None, progress: Notify | None = None, *,
+             publish_report: bool = True, failed: set[str] | None = None) -> RunResult:
     """Process and publish one reporting week. Raises UserError or StepFailed.
 
-    An earlier week of ``data/raw`` that has not been processed yet is processed first
-    (:func:`_process_previous`), so that the report can compare with the previous week.
-    ``notify`` receives one line per step (for the terminal and ``run.log``), ``progress``
-    the notebooks' progress lines (files read).
+    ``config`` is the run's one configuration (:class:`RunConfig`, default: the built-in
+    defaults); it is stored with the processed week before the first step, and every
+    step reads it from there. An earlier week of ``data/raw`` that has not been processed
+    yet is processed first (:func:`_process_previous`), so that the report can compare
+    with the previous week. ``notify`` receives one line per step (for the terminal and
+    ``run.log``), ``progress`` the notebooks' progress lines (files read). ``failed``
+    collects the weeks that failed in this invocation (not tried again as someone's
+    previous week).
     """
-    options = options or RunOptions()
+    config = config or RunConfig()
+    failed = set() if failed is None else failed
     parse_week(week)
     check_folders(paths, week)
     week_dir(paths, week)
     read_registry(registry_path(paths))  # a registry error stops the run before any work
     try:
-        earlier = _process_previous(week, paths, options, notify, progress)
-        result = _run_one_week(week, paths, options, notify, progress)
+        earlier = _process_previous(week, paths, config, notify, progress, failed)
+        result = _run_one_week(week, paths, config, notify, progress, publish_report)
     except BaseException:
-        options.failed.add(week)
+        failed.add(week)
         raise
     result.previous = earlier
     return result
 
 
-def _run_one_week(week: str, paths: Paths, options: RunOptions, notify: Notify,
-                  progress: Notify | None) -> RunResult:
-    recover(paths, week)
+def report_title(week: str, config: RunConfig) -> str:
+    title = f"ИКОП «Сферум»: отчёт за неделю по {parse_week(week):%d.%m.%Y}"
+    if config.edition != "ministry":
+        title += f" ({EDITIONS[config.edition]} редакция)"
+    return title
 
-    pid = os.getpid()
+
+def _finalize_notebooks(folder: Path, replacements: dict[str, str]) -> None:
+    """Point the archived notebooks' injected parameters at the final folders (not the
+    staging ones), so that ``papermill reports/<week>/notebooks/02_metrics.ipynb out.ipynb``
+    re-runs an archived notebook as it is."""
+    import nbformat
+
+    for path in sorted(folder.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        changed = False
+        for cell in nb.cells:
+            if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+                source = cell.source
+                for old, new in replacements.items():
+                    source = source.replace(repr(old), repr(new))
+                changed |= source != cell.source
+                cell.source = source
+        if changed:
+            nbformat.write(nb, path)
+
+
+def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
+                  progress: Notify | None, publish_report: bool = True) -> RunResult:
+    recover(paths, week)
+    weeks = WeekStore(paths)
+
     paths.processed_root.mkdir(parents=True, exist_ok=True, mode=0o700)
     paths.reports_dir.mkdir(parents=True, exist_ok=True)
-    processed_stage = paths.processed_root / f".staging-{week}-{pid}"
-    report_stage = paths.reports_dir / f".staging-{week}-{pid}"
+    processed_stage, report_stage = weeks.staging(week)
     for stage in (processed_stage, report_stage):
         shutil.rmtree(stage, ignore_errors=True)
-    notebooks_out = report_stage / "notebooks"
-    logger, handler = _file_logger(report_stage / "run.log")
+    notebooks_out = report_stage / store.NOTEBOOKS_DIR
+    logger, handler = _file_logger(report_stage / store.RUN_LOG_FILE)
 
     def say(message: str) -> None:
         logger.info(message)
         notify(f"{week}: {message}")
 
-    def step(title: str, notebook: str, parameters: dict) -> None:
+    def step(title: str, notebook: str, *names: str) -> None:
         started = time.monotonic()
         say(f"{title}…")
-        _execute(notebook, notebooks_out / notebook, parameters, title,
+        _execute(notebook, notebooks_out / notebook, {n: parameters[n] for n in names}, title,
                  progress=lambda line: (logger.info(line), (progress or notify)(f"{week}: {line}")),
                  kernel=kernel)
         say(f"{title}: готово за {time.monotonic() - started:.1f} с")
 
-    common = {"week": week, "data_dir": str(paths.data_dir),
-              "processed_dir": str(processed_stage)}
-    prev = previous_week(paths, week)
+    # The notebooks get folders only: every setting is read from the stored configuration.
+    parameters = {"week": week, "data_dir": str(paths.data_dir),
+                  "processed_dir": str(processed_stage), "report_dir": str(report_stage)}
+    prev = weeks.previous_week(week)
     try:
         say(f"запуск (sferum-analysis {__version__}, правило активности: "
-            f"{options.rule.describe()}; редакция: {EDITIONS[options.edition]})")
+            f"{config.rule.describe()}; редакция: {EDITIONS[config.edition]})")
         if prev is None:
             say("предыдущей недели в data/raw нет: отчёт без сравнения")
-        elif not is_processed(paths.processed_week(prev)):
+        elif not weeks.is_processed(prev):
             say(f"предыдущая неделя {prev} не обработана: отчёт без сравнения с ней")
         elif week_status(paths, prev).state == "changed":
             say(f"входные файлы предыдущей недели {prev} изменились после её обработки: "
                 f"сравнение — с опубликованными значениями (обновите: sferum run {prev})")
         os.environ.setdefault("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)  # for the kernel
-        rule_parameters = {"report_dir": str(report_stage), "active_rule": options.rule.kind,
-                           "quota_messages": options.rule.min_messages,
-                           "quota_calls": options.rule.min_calls}
-        with SharedKernel(report_stage / "run.log") as kernel:
-            step("очистка выгрузок", CLEAN_NOTEBOOK, {**common, "workers": options.workers})
-            step("расчёт показателей", METRICS_NOTEBOOK,
-                 {**common, **rule_parameters, "jump_threshold": float(options.jump_threshold)})
-            if options.publish:
-                step("отчёт", REPORT_NOTEBOOK, {**common, **rule_parameters,
-                                                 "target_pct": float(options.target_pct or 0.0),
-                                                 "edition": options.edition})
-        if options.publish:
+        store.write_config(processed_stage, config)
+        with SharedKernel(report_stage / store.RUN_LOG_FILE) as kernel:
+            folders = ("week", "data_dir", "processed_dir")
+            step("очистка выгрузок", CLEAN_NOTEBOOK, *folders)
+            step("расчёт показателей", METRICS_NOTEBOOK, *folders, "report_dir")
+            if publish_report:
+                step("отчёт", REPORT_NOTEBOOK, *folders, "report_dir")
+        if publish_report:
             say("публикация HTML и PDF…")
-            title = f"ИКОП «Сферум»: отчёт за неделю по {parse_week(week):%d.%m.%Y}"
-            if options.edition != "ministry":
-                title += f" ({EDITIONS[options.edition]} редакция)"
             try:
                 html = publish.notebook_to_html(
-                    notebooks_out / REPORT_NOTEBOOK, report_stage / f"{report_stem(week)}.html",
-                    title=title, week=week,
-                    footer_note="" if options.edition == "ministry"
-                    else f"{EDITIONS[options.edition]} редакция, не для рассылки")
-                publish.html_to_pdf(html, report_stage / f"{report_stem(week)}.pdf")
+                    notebooks_out / REPORT_NOTEBOOK,
+                    store.report_file(report_stage, week, "html", config.edition),
+                    title=report_title(week, config), week=week,
+                    footer_note="" if config.edition == "ministry"
+                    else f"{EDITIONS[config.edition]} редакция, не для рассылки")
+                publish.html_to_pdf(html, store.report_file(report_stage, week, "pdf",
+                                                            config.edition))
             except Exception as exc:
                 raise StepFailed("публикация отчёта", notebooks_out / REPORT_NOTEBOOK,
                                  f"{type(exc).__name__}: {exc}"[:300]) from exc
-        findings = read_parquet(processed_stage / "findings.parquet")
+        findings = read_parquet(store.table_path(processed_stage, "findings"))
         counts = {str(k): int(v) for k, v in findings["level"].value_counts().items()}
+        _finalize_notebooks(notebooks_out, {str(processed_stage): str(weeks.processed(week)),
+                                            str(report_stage): str(weeks.report(week))})
         write_json({
             "week": week,
-            "inputs": inputs_fingerprint(paths, week),
-            "processed": processed_fingerprint(processed_stage),
-            "active_rule": options.rule.as_dict(),
-            "edition": options.edition,
-            "target_pct": options.target_pct or None,
-            "jump_threshold": float(options.jump_threshold),
+            "inputs": weeks.inputs_fingerprint(week),
+            "processed": store.processed_fingerprint(processed_stage),
+            "active_rule": config.rule.as_dict(),
+            "edition": config.edition,
+            "target_pct": config.target_pct,
+            "jump_threshold": float(config.jump_threshold),
+            "region": config.region,
             "previous_week": prev,
             "version": __version__,
             "findings": counts,
             "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        }, report_stage / MANIFEST)
+        }, report_stage / store.MANIFEST_FILE)
         say("замечания: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
     except StepFailed as exc:
-        failed = paths.reports_dir / "failed" / week
-        exc.notebook = failed / "notebooks" / exc.notebook.name
+        failed_dir = weeks.failed(week)
+        exc.notebook = failed_dir / store.NOTEBOOKS_DIR / exc.notebook.name
         logger.error(str(exc))
-        shutil.rmtree(failed, ignore_errors=True)
-        failed.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(failed_dir, ignore_errors=True)
+        failed_dir.parent.mkdir(parents=True, exist_ok=True)
         handler.close()
-        shutil.move(str(report_stage), str(failed))
+        shutil.move(str(report_stage), str(failed_dir))
         shutil.rmtree(processed_stage, ignore_errors=True)
         raise
     except BaseException:
@@ -553,10 +546,10 @@ def _run_one_week(week: str, paths: Paths, options: RunOptions, notify: Notify,
     finally:
         handler.close()
         logger.removeHandler(handler)
-    _swap_in(processed_stage, paths.processed_week(week))
-    _swap_in(report_stage, paths.report_week(week))
-    shutil.rmtree(paths.reports_dir / "failed" / week, ignore_errors=True)
-    return RunResult(week, paths.report_week(week), counts)
+    _swap_in(processed_stage, weeks.processed(week))
+    _swap_in(report_stage, weeks.report(week))
+    shutil.rmtree(weeks.failed(week), ignore_errors=True)
+    return RunResult(week, weeks.report(week), counts)
 
 
 # ---------------------------------------------------------------------------------------
@@ -585,18 +578,18 @@ class WeekStatus:
 
 
 def week_status(paths: Paths, week: str) -> WeekStatus:
-    manifest_path = paths.report_week(week) / MANIFEST
-    failed = (paths.reports_dir / "failed" / week).is_dir()
-    if not manifest_path.is_file():
+    weeks = WeekStore(paths)
+    manifest = weeks.read_manifest(week)
+    failed = weeks.failed(week).is_dir()
+    if not manifest:
         return WeekStatus(week, "failed" if failed else "new", {})
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     counts = {str(k): int(v) for k, v in manifest.get("findings", {}).items()}
     published_at = manifest.get("published_at", "")
-    if manifest.get("inputs") != inputs_fingerprint(paths, week):
+    if manifest.get("inputs") != weeks.inputs_fingerprint(week):
         return WeekStatus(week, "changed", counts, published_at)
     # a run killed between its two swaps, or processed files changed by hand since
     processed = manifest.get("processed")
-    if processed is not None and processed != processed_fingerprint(paths.processed_week(week)):
+    if processed is not None and processed != store.processed_fingerprint(weeks.processed(week)):
         return WeekStatus(week, "mismatch", counts, published_at)
     return WeekStatus(week, "failed" if failed else "published", counts, published_at)
 
@@ -611,5 +604,5 @@ def pending_weeks(paths: Paths) -> list[str]:
     return [s.week for s in all_status(paths) if s.pending]
 
 
-__all__ = ["RunLock", "RunOptions", "RunResult", "StepFailed", "UserError", "WeekStatus",
+__all__ = ["RunLock", "RunResult", "StepFailed", "UserError", "WeekStatus",
            "all_status", "pending_weeks", "recover", "run_week", "week_status"]

@@ -12,9 +12,8 @@ Each check returns :class:`findings.Finding` objects with a stable code (``quali
   for the statistics. Persons are matched by person key within the organisation; names
   are never written into a finding.
 
-:func:`export_dates` finds, for organisations whose export has no row of the reporting
-date, the last date their file does cover: a *stale* export (e.g. last week's download
-sent again) is then named as such in the drill-down annex.
+:func:`org_last_dates` names, for organisations whose export has no row of the reporting
+date, the last date their file covers (recorded by cleaning): a *stale* export.
 
 Messages are Russian and name organisations and municipalities only.
 """
@@ -22,7 +21,6 @@ Messages are Russian and name organisations and municipalities only.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pandas as pd
 
@@ -190,34 +188,13 @@ def quota_jump_findings(persons: pd.DataFrame, prev_persons: pd.DataFrame | None
 
 
 # ----------------------------------------------------------------------- stale exports
-def export_dates(week_dir: Path, files: pd.DataFrame) -> pd.DataFrame:
-    """First and last date of the rows of each file that has no row of the reporting date.
-
-    Returns ``org_id, file, first_date, last_date`` (ISO text; empty when the file cannot
-    be read again). Only files with status ``no_data_for_date`` are read: a handful.
-    """
-    from .cleaning import EXPORT_FIELDS, REQUIRED_FIELDS, parse_date
-    from .reading import read_table
-
-    rows = []
-    for rec in files[files["status"] == "no_data_for_date"].itertuples(index=False):
-        first = last = ""
-        try:
-            table = read_table(Path(week_dir) / str(rec.file), EXPORT_FIELDS, REQUIRED_FIELDS)
-            dates = [d for d in map(parse_date, table.frame["date"]) if d is not None]
-            if dates:
-                first, last = min(dates).isoformat(), max(dates).isoformat()
-        except Exception:  # noqa: BLE001 - a best-effort detail; the finding already exists
-            pass
-        rows.append({"org_id": rec.org_id, "file": rec.file, "first_date": first,
-                     "last_date": last})
-    return pd.DataFrame(rows, columns=["org_id", "file", "first_date", "last_date"],
-                        dtype="string")
-
-
-def org_last_dates(dates: pd.DataFrame) -> dict[str, str]:
-    """The latest ``last_date`` per organisation (several files: the newest one)."""
-    known = dates[dates["last_date"].fillna("") != ""]
+def org_last_dates(files: pd.DataFrame) -> dict[str, str]:
+    """For organisations whose export has no row of the reporting date: the last date
+    their file does cover (``files.last_date``, recorded by cleaning; several such files:
+    the newest). A *stale* export (last week's download sent again) is then named as such
+    in the drill-down annex."""
+    stale = files[files["status"] == "no_data_for_date"]
+    known = stale[stale["last_date"].fillna("") != ""]
     return {str(k): str(v) for k, v in known.groupby("org_id")["last_date"].max().items()}
 
 

@@ -58,6 +58,8 @@ FILES = pa.DataFrameSchema(
         "rows_other_dates": pa.Column("int64", _NONNEG),
         "rows_duplicate": pa.Column("int64", _NONNEG),
         "rows_rejected": pa.Column("int64", _NONNEG),
+        "first_date": pa.Column("string", nullable=True),
+        "last_date": pa.Column("string", nullable=True),
     },
     checks=pa.Check(
         lambda df: df["rows_read"] == df["rows_used"] + df["rows_other_dates"]

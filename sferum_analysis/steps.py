@@ -6,8 +6,6 @@ interactive exploration in JupyterLab.
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,32 +14,18 @@ import pandas as pd
 
 from . import findings as fnd
 from . import quality_checks as qc
-from .cleaning import CleanWeek, clean_week, default_workers
+from . import store
+from .cleaning import ACCOUNTING_COLUMNS, CleanWeek, clean_week, default_workers
 from .config import Paths, parse_week
-from .metrics import (
-    ActiveRule,
-    anomaly_findings,
-    mo_metrics,
-    org_activity,
-    same_rule,
-    with_previous,
-)
+from .metrics import anomaly_findings, mo_metrics, org_activity, same_rule, with_previous
 from .registry import read_registry
-from .storage import (
-    PRIVATE_FILE,
-    ProcessedWeek,
-    load_tables,
-    read_parquet,
-    write_csv,
-    write_json,
-    write_tables,
-)
+from .run_config import RunConfig
+from .store import ProcessedWeek, WeekStore, read_meta, stored_rule  # noqa: F401 - for the report
+from .workspace import Workspace, read_settings
 
 #: Finding codes the metrics step adds (dropped first, so that a rerun does not repeat them).
 METRICS_CODES = frozenset({"register_exceeded", "sharp_change", "identical_counts",
                            "quota_jump"})
-#: What the metrics step decided (rule, previous week, thresholds): next to metrics.parquet.
-META_FILE = "metrics_meta.json"
 
 
 class UserError(Exception):
@@ -63,6 +47,24 @@ def week_dir(paths: Paths, week: str) -> Path:
     return path
 
 
+def workspace_config(workspace: Workspace) -> RunConfig:
+    """The configuration a workspace's ``sferum.toml`` describes (defaults without one)."""
+    return RunConfig.from_settings(read_settings(workspace.settings_file),
+                                   source=str(workspace.settings_file or "sferum.toml"))
+
+
+def week_config(processed_dir: str | Path | None, data_dir: str | Path | None = None,
+                **parameters: object) -> RunConfig:
+    """The run configuration a notebook works with: the one stored with the processed week
+    (``sferum run`` stores it before the first step), else the workspace's
+    ``sferum.toml``; then the notebook's own ``parameters`` (None: keep), each checked
+    (:class:`ConfigError`, Russian)."""
+    stored = store.read_config(Path(processed_dir)) if processed_dir else None
+    if stored is None:
+        stored = workspace_config(Workspace.locate(str(data_dir) if data_dir else None))
+    return RunConfig.from_parameters(stored, **parameters)
+
+
 def print_progress(done: int, total: int) -> None:
     """Progress of file reading on stderr, about every tenth of the files, one line each."""
     step = max(1, total // 10)
@@ -70,82 +72,50 @@ def print_progress(done: int, total: int) -> None:
         print(f"прочитано файлов: {done} из {total}", file=sys.stderr, flush=True)
 
 
-def clean_step(week: str, data_dir: str | Path | None = None,
-               processed_dir: str | Path | None = None, workers: int = 0,
+def clean_step(week: str, config: RunConfig, data_dir: str | Path | None = None,
+               processed_dir: str | Path | None = None,
                progress: Callable[[int, int], None] | None = print_progress) -> CleanWeek:
-    """Clean one week's exports and write the processed tables (Parquet)."""
+    """Clean one week's exports and write the processed tables and the run configuration."""
     from .schemas import FILES, ORGS, PERSONS, validate  # pandera: only where it validates
 
     paths = Paths.from_dirs(data_dir)
     reporting_date = parse_week(week)
     registry = read_registry(registry_path(paths))
     clean = clean_week(week_dir(paths, week), registry, reporting_date,
-                       workers=workers or default_workers(), progress=progress)
-    tables = {
+                       workers=config.workers or default_workers(), progress=progress,
+                       export_headers=dict(config.export_headers))
+    out = Path(processed_dir) if processed_dir else paths.processed_week(week)
+    store.write_tables(out, {
         "persons": validate(clean.persons, PERSONS),
         "orgs": validate(clean.orgs, ORGS),
         "files": validate(clean.files, FILES),
         "findings": clean.findings,
-    }
-    write_tables(Path(processed_dir) if processed_dir else paths.processed_week(week), tables)
+    })
+    store.write_config(out, config)
     return clean
 
 
-def previous_week(paths: Paths, week: str) -> str | None:
-    """The previous reporting week: the latest week folder in ``data/raw`` before ``week``."""
-    earlier = [w for w in paths.weeks() if w < week]
-    return earlier[-1] if earlier else None
-
-
-def is_processed(processed_week_dir: Path) -> bool:
-    """Whether a week has processed metrics (``metrics.parquet``)."""
-    return (Path(processed_week_dir) / "metrics.parquet").is_file()
-
-
-def read_meta(processed_week_dir: str | Path) -> dict:
-    """``metrics_meta.json`` of a processed week; ``{}`` when absent (weeks processed before
-    it existed) or unreadable."""
-    try:
-        return json.loads((Path(processed_week_dir) / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def stored_rule(processed_week_dir: str | Path, report_week_dir: str | Path | None = None
-                ) -> ActiveRule | None:
-    """The activity rule a processed week was counted with: from its ``metrics_meta.json``,
-    else from the published ``manifest.json``; None when unknown."""
-    rule = ActiveRule.from_dict(read_meta(processed_week_dir).get("active_rule"))
-    if rule is None and report_week_dir is not None:
-        try:
-            manifest = json.loads((Path(report_week_dir) / "manifest.json")
-                                  .read_text(encoding="utf-8"))
-            rule = ActiveRule.from_dict(manifest.get("active_rule"))
-        except (OSError, ValueError, AttributeError):
-            rule = None
-    return rule
-
-
-def metrics_step(week: str, processed_dir: str | Path, report_dir: str | Path,
-                 rule: ActiveRule, *, data_dir: str | Path | None = None,
-                 jump_threshold: float = qc.SHARP_CHANGE_PP) -> ProcessedWeek:
+def metrics_step(week: str, config: RunConfig, processed_dir: str | Path,
+                 report_dir: str | Path, *, data_dir: str | Path | None = None
+                 ) -> ProcessedWeek:
     """Compute per-МО metrics from the processed week; write metrics and quality outputs.
 
-    The previous reporting week (:func:`previous_week`), when it has been processed,
-    gives the ``*_prev`` and ``change_*_pp`` columns and the week-over-week checks
-    (``sharp_change``, ``quota_jump``); % active is compared only when both weeks were
-    counted under the same activity rule. ``report_dir``'s parent is the reports folder
-    (where the previous week's manifest is).
+    The previous reporting week (the latest earlier folder of ``data/raw``), when it has
+    been processed, gives the ``*_prev`` and ``change_*_pp`` columns and the
+    week-over-week checks (``sharp_change``, ``quota_jump``); % active is compared only
+    when both weeks were counted under the same activity rule. Stale exports are named
+    from the dates cleaning recorded (``files.last_date``): ``data/raw`` is not read.
     """
     from .schemas import METRICS, validate  # pandera: only where it validates
 
-    paths = Paths.from_dirs(data_dir)
     processed_dir, report_dir = Path(processed_dir), Path(report_dir)
+    # the report folder may be a staging folder: its parent is the reports folder
+    weeks = WeekStore(Paths(Paths.from_dirs(data_dir).data_dir, report_dir.parent))
     reporting_date = parse_week(week)
-    week_data = load_tables(processed_dir)
+    rule = config.rule
+    week_data = store.load(processed_dir, week, store.CLEAN_TABLES)
     org_metrics = org_activity(week_data.orgs, week_data.persons, rule)
-    raw = paths.raw_week(week)
-    last = qc.org_last_dates(qc.export_dates(raw, week_data.files)) if raw.is_dir() else {}
+    last = qc.org_last_dates(week_data.files)
     org_metrics["last_date"] = org_metrics["org_id"].map(last).astype("string")
     org_metrics["stale"] = [(status == "no_data_for_date"
                              and qc.is_stale(None if pd.isna(d) else str(d), reporting_date))
@@ -153,20 +123,20 @@ def metrics_step(week: str, processed_dir: str | Path, report_dir: str | Path,
                                                  strict=True)]
     current = validate(mo_metrics(org_metrics), METRICS)
 
-    prev = previous_week(paths, week)
-    prev_dir = paths.processed_week(prev) if prev else None
+    prev = weeks.previous_week(week)
     previous = prev_persons = None
     compare_active = False
-    if prev_dir is not None and is_processed(prev_dir):
-        previous = read_parquet(prev_dir / "metrics.parquet")
-        if (prev_dir / "persons.parquet").is_file():
-            prev_persons = read_parquet(prev_dir / "persons.parquet")
-        compare_active = same_rule(stored_rule(prev_dir, report_dir.parent / prev), rule)
+    if prev is not None and weeks.is_processed(prev):
+        prev_dir = weeks.processed(prev)
+        previous = store.read_table(prev_dir, "metrics")
+        if store.table_path(prev_dir, "persons").is_file():
+            prev_persons = store.read_table(prev_dir, "persons")
+        compare_active = same_rule(weeks.rule_of(prev), rule)
     metrics = with_previous(current, previous, compare_active=compare_active)
 
     checks = [
         *anomaly_findings(org_metrics),
-        *qc.sharp_change_findings(metrics, previous, jump_threshold,
+        *qc.sharp_change_findings(metrics, previous, config.jump_threshold,
                                   compare_active=compare_active),
         *qc.identical_counts_findings(week_data.persons, org_metrics),
         *qc.quota_jump_findings(week_data.persons, prev_persons, org_metrics,
@@ -174,30 +144,22 @@ def metrics_step(week: str, processed_dir: str | Path, report_dir: str | Path,
     ]
     base = week_data.findings[~week_data.findings["code"].isin(METRICS_CODES)]
     findings = fnd.sort_findings(pd.concat([base, fnd.to_frame(checks)], ignore_index=True))
-    write_tables(processed_dir, {"metrics": metrics, "org_metrics": org_metrics,
-                                 "findings": findings})
-    write_json({
-        "week": week,
-        "active_rule": rule.as_dict(),
-        "previous_week": prev,
-        "previous_processed": previous is not None,
-        "compare_active": compare_active,
-        "jump_threshold": float(jump_threshold),
-        "quota": {"messages": rule.min_messages, "calls": rule.min_calls},
-    }, processed_dir / META_FILE)
-    os.chmod(processed_dir / META_FILE, PRIVATE_FILE)  # processed files: the owner only
-    report_dir.mkdir(parents=True, exist_ok=True)
-    write_csv(metrics, report_dir / "metrics_mo.csv")
-    write_csv(findings[fnd.COLUMNS], report_dir / "quality.csv")
-    write_csv(week_data.files, report_dir / "files.csv")
+    store.write_tables(processed_dir, {"metrics": metrics, "org_metrics": org_metrics,
+                                       "findings": findings})
+    store.write_config(processed_dir, config)
+    meta = {"week": week, "previous_week": prev, "previous_processed": previous is not None,
+            "compare_active": compare_active}
+    store.write_meta(processed_dir, meta)
+    store.write_report_csvs(report_dir, metrics, findings[fnd.COLUMNS],
+                            week_data.files[list(ACCOUNTING_COLUMNS)])
     week_data.findings, week_data.metrics, week_data.org_metrics = findings, metrics, org_metrics
+    week_data.config, week_data.meta = config, meta
     return week_data
 
 
 def load_week(week: str, data_dir: str | Path | None = None) -> ProcessedWeek:
     """Load a processed week for exploration: ``load_week("2024-01-29").metrics``."""
-    paths = Paths.from_dirs(data_dir)
-    return load_tables(paths.processed_week(week))
+    return WeekStore(Paths.from_dirs(data_dir)).load(week)
 
 
 def findings_summary(findings: pd.DataFrame) -> pd.DataFrame:
