@@ -36,8 +36,6 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
 CLEAN_NOTEBOOK = "01_clean.ipynb"
 METRICS_NOTEBOOK = "02_metrics.ipynb"
 REPORT_NOTEBOOK = "03_report.ipynb"
-#: Fixed timestamp for the report kernel (matplotlib, nbconvert): reruns give the same bytes.
-SOURCE_DATE_EPOCH = "946684800"  # 2000-01-01T00:00:00Z
 #: Editions of the report: ``ministry`` (no annex) and ``internal`` (with the annex of
 #: organisations to call, for the centre and the municipal coordinators).
 EDITIONS = {"ministry": "для министерства", "internal": "внутренняя"}
@@ -488,7 +486,8 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
         elif week_status(paths, prev).state == "changed":
             say(f"входные файлы предыдущей недели {prev} изменились после её обработки: "
                 f"сравнение — с опубликованными значениями (обновите: sferum run {prev})")
-        os.environ.setdefault("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)  # for the kernel
+        # the kernel (matplotlib, nbconvert) and PDF fonts: reruns give the same bytes
+        os.environ.setdefault("SOURCE_DATE_EPOCH", publish.SOURCE_DATE_EPOCH)
         store.write_config(processed_stage, config)
         with SharedKernel(report_stage / store.RUN_LOG_FILE) as kernel:
             folders = ("week", "data_dir", "processed_dir")

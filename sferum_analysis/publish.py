@@ -77,6 +77,8 @@ _DISPLAY_PRIORITY = [
 
 # Fixed timestamps so that the same tables give the same XLSX bytes.
 _XLSX_TIMESTAMP = dt.datetime(2000, 1, 1)
+#: Fixed build time of every published file (fonts in the PDF, charts): 2000-01-01 UTC.
+SOURCE_DATE_EPOCH = "946684800"
 _ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
 
@@ -323,8 +325,10 @@ def html_to_pdf(html: Path, out_pdf: Path) -> Path:
     Only ``data:`` URLs may be fetched (the HTML is self-contained), anything else
     raises :class:`PublishError`. Images are embedded at their natural resolution.
     The PDF carries no dates and a content-derived identifier, so the same HTML gives
-    the same bytes.
+    the same bytes. fontTools stamps the embedded font subsets with the time of writing
+    unless ``SOURCE_DATE_EPOCH`` is set: it is pinned here for the whole process.
     """
+    os.environ.setdefault("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError, URLFetcher
 

@@ -363,15 +363,15 @@ def test_control_and_bidi_characters_in_file_names_are_shown_as_replacement(tmp_
 
 def test_manifest_of_a_week_with_a_non_utf8_file_name(tmp_path):
     from sferum_analysis.config import Paths
-    from sferum_analysis.pipeline import inputs_fingerprint
     from sferum_analysis.storage import write_json
+    from sferum_analysis.store import WeekStore
 
     data = tmp_path / "data"
     _non_utf8_week(data / "raw")
     (data / "raw" / "registry").mkdir()
     shutil.copyfile(CORPUS / "registry" / "organizations.csv",
                     data / "raw" / "registry" / "organizations.csv")
-    write_json({"inputs": inputs_fingerprint(Paths(data, tmp_path / "r"), WEEK)},
+    write_json({"inputs": WeekStore(Paths(data, tmp_path / "r")).inputs_fingerprint(WEEK)},
                tmp_path / "manifest.json")
 
 

@@ -8,6 +8,7 @@ stale. The checks must flag exactly those and nothing else.
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pandas as pd
 import pytest
@@ -230,22 +231,49 @@ def test_new_codes_are_registered():
 
 
 # ------------------------------------------------------------------ stale exports
-def test_export_dates_and_stale(tmp_path, write):
+def test_cleaning_records_export_dates_and_stale(tmp_path, write):
+    """Cleaning records each file's first and last date; the stale check reads them
+    (the metrics step never reopens data/raw)."""
+    from sferum_analysis.cleaning import clean_week
+
     week = tmp_path / "2024-01-29"
     write.csv(week / "7.csv", [["22.01.2024", "Иванова Анна", "teacher", 0, 1, 0],
                                ["23.01.2024", "Иванова Анна", "teacher", 0, 1, 0]])
     write.csv(week / "8.csv", [["30.01.2024", "Петрова Мария", "teacher", 0, 1, 0]])
+    write.csv(week / "10.csv", [["28.01.2024", "Орлов Олег", "teacher", 0, 1, 0],
+                                ["29.01.2024", "Орлов Олег", "teacher", 0, 1, 0]])
     (week / "9.csv").write_bytes(b"\x00\x01 not a table")
-    files = pd.DataFrame({"file": ["7.csv", "8.csv", "9.csv", "10.csv"],
-                          "org_id": ["7", "8", "9", "10"],
-                          "status": ["no_data_for_date"] * 3 + ["used"]})
-    dates = qc.export_dates(week, files)
-    assert dates.set_index("org_id")["last_date"].fillna("").to_dict() == {
-        "7": "2024-01-23", "8": "2024-01-30", "9": ""}
-    last = qc.org_last_dates(dates)
+    registry = pd.DataFrame({
+        "org_id": pd.Series(["7", "8", "9", "10"], dtype="string"),
+        "org_name": ["ДС 7", "ДС 8", "ДС 9", "ДС 10"], "mo": ["г. Орёл"] * 4,
+        "mo_order": [1] * 4, "org_type": ["ДОО"] * 4, "staff_total": [5] * 4})
     day = dt.date(2024, 1, 29)
+    files = clean_week(week, registry, day).files.set_index("org_id")
+    assert files["first_date"].fillna("").to_dict() == {
+        "10": "2024-01-28", "7": "2024-01-22", "8": "2024-01-30", "9": ""}
+    assert files["last_date"].fillna("").to_dict() == {
+        "10": "2024-01-29", "7": "2024-01-23", "8": "2024-01-30", "9": ""}
+    last = qc.org_last_dates(files.reset_index())
+    assert last == {"7": "2024-01-23", "8": "2024-01-30"}  # files without the date only
     assert qc.is_stale(last["7"], day) and not qc.is_stale(last["8"], day)
     assert not qc.is_stale(None, day) and "9" not in last
+
+
+def test_stale_export_under_a_cp1251_file_name_is_named_with_its_last_date(tmp_path, write):
+    """A stale export whose file name was decoded from cp1251 (or had control characters
+    replaced) is still named with its last date: nothing reopens it by its display name."""
+    from sferum_analysis.cleaning import clean_week
+
+    week = tmp_path / "2024-01-29"
+    write.csv(week / "7.csv", [["22.01.2024", "Иванова Анна", "teacher", 0, 1, 0]])
+    raw_name = "7 Детский сад\x1b.csv".encode("cp1251")
+    os.rename(week / "7.csv", os.fsencode(week) + b"/" + raw_name)
+    registry = pd.DataFrame({
+        "org_id": pd.Series(["7"], dtype="string"), "org_name": ["ДС 7"], "mo": ["г. Орёл"],
+        "mo_order": [1], "org_type": ["ДОО"], "staff_total": [5]})
+    files = clean_week(week, registry, dt.date(2024, 1, 29)).files
+    assert files["file"].iloc[0] != raw_name.decode("latin-1")  # shown under another name
+    assert qc.org_last_dates(files) == {"7": "2024-01-22"}
 
 
 def test_identical_counts_with_no_eligible_organisation():

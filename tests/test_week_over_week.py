@@ -20,6 +20,7 @@ from bs4 import BeautifulSoup
 
 from sferum_analysis import pipeline
 from sferum_analysis.config import Paths
+from sferum_analysis.run_config import RunConfig
 
 W1, W2, W3 = "2024-01-15", "2024-01-22", "2024-01-29"
 HEADER = "Дата;ФИО;Тип пол;Связь с;Кол-во сообщений за 7 дней;Кол-во звонков за 7 дней\n"
@@ -118,7 +119,7 @@ def test_earlier_weeks_are_processed_first_oldest_first(tmp_path, monkeypatch):
     paths = Paths(data, reports)
     done: list[str] = []
 
-    def fake_run_one_week(week, paths, options, notify, progress):
+    def fake_run_one_week(week, paths, config, notify, progress, publish_report=True):
         if week == "2024-01-08":
             raise pipeline.StepFailed("очистка выгрузок", tmp_path / "x.ipynb", "сбой")
         done.append(week)
@@ -128,16 +129,16 @@ def test_earlier_weeks_are_processed_first_oldest_first(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pipeline, "_run_one_week", fake_run_one_week)
     lines: list[str] = []
-    options = pipeline.RunOptions()
-    result = pipeline.run_week(W3, paths, options, notify=lines.append)
+    failed: set[str] = set()
+    result = pipeline.run_week(W3, paths, notify=lines.append, failed=failed)
     # the failed oldest week does not stop the later ones; they go without comparison
     assert done == [W1, W2, W3]
     assert [r.week for r in result.previous] == [W1, W2]
-    assert options.failed == {"2024-01-08"}
+    assert failed == {"2024-01-08"}
     assert any("2024-01-08" in line and "не удалось" in line for line in lines)
     # a second run does not try the failed week again, nor the processed ones
     done.clear()
-    pipeline.run_week(W3, paths, options)
+    pipeline.run_week(W3, paths, failed=failed)
     assert done == [W3]
 
 
@@ -213,8 +214,8 @@ def test_a_file_as_reports_or_data_folder_is_refused(tmp_path):
 
 
 def test_edition_is_checked():
-    with pytest.raises(ValueError, match="редакция"):
-        pipeline.RunOptions(edition="press")
+    with pytest.raises(ValueError, match="параметр edition: допустимо ministry или internal"):
+        RunConfig.from_parameters(RunConfig(), edition="press")
 
 
 # ============================================================================ slow: a real run
