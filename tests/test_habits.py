@@ -57,3 +57,12 @@ def test_script_header_has_no_volatile_metadata():
         header = script.read_text("utf-8").split("# ---\n")[1]
         assert "jupytext_version" not in header, script.name
         assert "metadata_filter" not in header, script.name
+
+
+def test_licence_is_an_spdx_string_for_a_recent_setuptools():
+    """A TOML-table licence makes setuptools print a deprecation warning on every install."""
+    import tomllib
+
+    pyproject = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text("utf-8"))
+    assert pyproject["project"]["license"] == "MIT"
+    assert "setuptools>=77" in pyproject["build-system"]["requires"]
