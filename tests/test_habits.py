@@ -3,11 +3,14 @@ notebook outputs, the package builds without licence warnings."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from sferum_analysis.config import NOTEBOOKS_DIR, PROJECT_DIR
@@ -66,3 +69,48 @@ def test_licence_is_an_spdx_string_for_a_recent_setuptools():
     pyproject = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text("utf-8"))
     assert pyproject["project"]["license"] == "MIT"
     assert "setuptools>=77" in pyproject["build-system"]["requires"]
+
+
+def test_pre_commit_hook_strips_notebook_outputs(tmp_path):
+    """The nbstripout hook, run by pre-commit as on a commit, removes outputs (a person's
+    name printed by a cell must not reach git) and execution counts, keeps the cells."""
+    pre_commit = _tool("pre-commit")
+    _tool("nbstripout")
+    repo = tmp_path / "repo"
+    (repo / "notebooks").mkdir(parents=True)
+    shutil.copy(PROJECT_DIR / ".pre-commit-config.yaml", repo)
+    source = NOTEBOOKS_DIR / "10_explore.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    code = next(c for c in nb.cells if c.cell_type == "code")
+    code.execution_count = 7
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                           text="Иванова Мария Петровна\n")]
+    code.metadata["execution"] = {"iopub.status.idle": "2024-01-29T10:00:00Z"}
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11.0"}
+    target = repo / "notebooks" / source.name
+    nbformat.write(nb, target)
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+           "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+
+    def run(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True,
+                              timeout=120)
+
+    assert run("git", "init", "-q").returncode == 0
+    assert run("git", "add", ".").returncode == 0
+    result = run(pre_commit, "run", "nbstripout", "--files", f"notebooks/{source.name}")
+    assert result.returncode == 1, result.stdout + result.stderr  # "files were modified"
+    assert "Иванова" not in target.read_text("utf-8")
+    stripped = json.loads(target.read_text("utf-8"))
+    code_cells = [c for c in stripped["cells"] if c["cell_type"] == "code"]
+    assert all(c["outputs"] == [] and c["execution_count"] is None for c in code_cells)
+    assert "execution" not in code_cells[0]["metadata"]
+    assert "language_info" not in stripped["metadata"]
+    original = json.loads(source.read_text("utf-8"))
+    assert [c["id"] for c in stripped["cells"]] == [c["id"] for c in original["cells"]]
+    assert [c["source"] for c in stripped["cells"]] == [c["source"] for c in original["cells"]]
+    # A second run finds nothing to strip: the committed notebooks are in this form.
+    assert run(pre_commit, "run", "nbstripout", "--files",
+               f"notebooks/{source.name}").returncode == 0
+    assert target.read_bytes() == source.read_bytes()
