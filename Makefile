@@ -31,9 +31,8 @@ test: $(STAMP)  ## Запустить все тесты (ставит chromium �
 	@bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)  ## Проверить код и ноутбуки (ruff, nbQA)
-	$(BIN)/ruff check sferum_analysis tests scripts benchmarks notebooks
-	$(BIN)/nbqa ruff notebooks
+lint: $(STAMP)  ## Проверить код и ноутбуки (хуки pre-commit: ruff, nbstripout)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pre-commit run --all-files
 
 bench: $(STAMP)  ## Замерить скорость: наивный подсчёт, очистка, весь запуск (benchmarks/)
 	$(BIN)/python benchmarks/run_benchmarks.py

@@ -11,6 +11,7 @@ import argparse
 import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import __version__
 from .config import SAMPLE_WEEK, WeekError
@@ -144,10 +145,17 @@ def build_parser() -> Parser:
                       help="формат шаблона реестра организаций")
     lab = sub.add_parser(
         "lab", help="запустить JupyterLab с ноутбуками проекта",
-        description="Запускает JupyterLab из окружения проекта (.venv) в папке notebooks/.",
+        description="Запускает JupyterLab из окружения проекта (.venv) в корне проекта, "
+                    "с русским интерфейсом и без новостей Jupyter. Остальные параметры "
+                    "передаются JupyterLab как есть, например --ip 0.0.0.0 или "
+                    "--ServerApp.token=…",
+        epilog="Пример: sferum lab --no-browser --ip 0.0.0.0 --port 8890",
+        allow_abbrev=False,
     )
+    lab.__class__ = _LabParser  # options it does not know go to JupyterLab
     lab.add_argument("--port", type=int, default=8888, help="порт JupyterLab")
     lab.add_argument("--no-browser", action="store_true", help="не открывать браузер")
+    lab.set_defaults(jupyter_args=[])
     return parser
 
 
@@ -321,21 +329,48 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _LabParser(Parser):
+    """`sferum lab`: options it does not know are JupyterLab's and end up in jupyter_args."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, unknown = super().parse_known_args(args, namespace)
+        namespace.jupyter_args = [*namespace.jupyter_args, *unknown]
+        return namespace, []
+
+
+def _lab_root():
+    """The folder JupyterLab opens at (a Path): the workspace root, so that data/,
+    reports/ and notebooks/ are all at hand; outside a workspace, the current folder."""
+    from .workspace import find_workspace
+
+    return find_workspace() or Path.cwd()
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     import os
 
-    from .config import NOTEBOOKS_DIR
+    from .config import PACKAGE_DIR
 
-    argv = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={NOTEBOOKS_DIR}",
+    # Shipped in the package, put in front of JUPYTER_CONFIG_PATH for this server only:
+    # labconfig/default_setting_overrides.json — Russian locale, no news, no update check.
+    lab_config_dir = PACKAGE_DIR / "jupyter"
+    root = _lab_root()
+    argv = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}",
             f"--port={args.port}"]
     if args.no_browser:
         argv.append("--no-browser")
-    _say(f"sferum: запуск JupyterLab в {NOTEBOOKS_DIR} (ядро Python 3 из {sys.prefix})")
+    _say(f"sferum: запуск JupyterLab в {root} (ядро Python 3 из {sys.prefix})")
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # JupyterLab refuses root without it
         argv.append("--allow-root")
         _say("sferum: внимание: JupyterLab запущен от root; лучше работать под обычным "
              "пользователем")
-    os.execv(sys.executable, argv)
+    argv += args.jupyter_args  # last, so that the user's options win
+    # Defaults for this server only: the user's own settings in ~/.jupyter are not touched
+    # and still take precedence over these.
+    env = dict(os.environ)
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+        p for p in (str(lab_config_dir), env.get("JUPYTER_CONFIG_PATH")) if p)
+    os.execve(sys.executable, argv, env)
     return EXIT_OK  # pragma: no cover
 
 

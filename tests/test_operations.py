@@ -127,46 +127,6 @@ def test_status_on_an_empty_data_dir(tmp_path):
     assert "нет папок недель" in result.stdout
 
 
-def test_lab_serves_the_project_notebooks(tmp_path):
-    """`sferum lab` starts JupyterLab in notebooks/ (as root too) and it answers."""
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "JUPYTER_TOKEN": "sferum-test", "JUPYTER_RUNTIME_DIR": str(tmp_path),
-           "JUPYTER_CONFIG_DIR": str(tmp_path / "config")}
-    lab = subprocess.Popen(
-        [sys.executable, "-m", "sferum_analysis.cli", "lab", "--no-browser", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}/api/contents?token=sferum-test"
-    try:
-        deadline, listing = time.monotonic() + 60, None
-        while time.monotonic() < deadline and lab.poll() is None:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    listing = json.load(response)
-                break
-            except OSError:
-                time.sleep(0.5)
-        assert listing is not None, f"JupyterLab did not answer (exit {lab.poll()})"
-        names = {item["name"] for item in listing["content"]}
-        assert {"01_clean.ipynb", "02_metrics.ipynb", "03_report.ipynb"} <= names
-    finally:
-        lab.terminate()
-        try:
-            _, stderr = lab.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            lab.kill()
-            _, stderr = lab.communicate()
-    assert "запуск JupyterLab" in stderr
-
-
 def test_paths_that_are_files_give_one_russian_line(tmp_path):
     data = tmp_path / "data"
     write_region(data)
