@@ -434,7 +434,7 @@ def _build(header: list[str], rows: list[tuple[int, list[str]]], source: str,
                 owner = owners.get(key)
                 if owner is None:
                     owners[key] = (name, line)
-                elif owner[0] != name:
+                elif owner[1] != line:
                     if column == "name" and name_key(owner[0]) == key:
                         problems.append(f"{where} «name»: «{name}» повторяет МО строки "
                                         f"{owner[1]} («{owner[0]}»)")
