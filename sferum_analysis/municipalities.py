@@ -179,7 +179,7 @@ class Municipalities:
         """The list from the text of a CSV file (see the module's docstring for the format)."""
         header, rows, problems = _parse_csv(text)
         if header is None:
-            raise MunicipalitiesError(source, [_empty_message()])
+            raise MunicipalitiesError(source, problems or [_empty_message()])
         return _build(header, rows, source, problems)
 
     @classmethod
@@ -323,7 +323,7 @@ def _parse_csv(text: str) -> tuple[list[str] | None, list[tuple[int, list[str]]]
     first = next((ln for ln in text.splitlines()
                   if ln.strip() and not ln.lstrip().startswith("#")), "")
     sep = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
     problems: list[str] = []
@@ -337,8 +337,9 @@ def _parse_csv(text: str) -> tuple[list[str] | None, list[tuple[int, list[str]]]
                 header = cells
             else:
                 rows.append((start, cells))
-    except csv.Error as exc:
-        problems.append(f"строка {line}: файл не разобран как CSV ({exc})")
+    except csv.Error:
+        problems.append(f"строка {line}: файл не разобран как CSV — проверьте кавычки "
+                        f"(незакрытая кавычка или текст сразу после закрывающей)")
     return header, rows, problems
 
 
@@ -378,7 +379,7 @@ def _build(header: list[str], rows: list[tuple[int, list[str]]], source: str,
             f"найдены: {found})")
         raise MunicipalitiesError(source, problems)
     if not rows:
-        raise MunicipalitiesError(source, [*problems, _empty_message()])
+        raise MunicipalitiesError(source, problems or [_empty_message()])
 
     def cell(cells: list[str], column: str) -> str:
         i = index[column]

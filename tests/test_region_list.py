@@ -352,6 +352,8 @@ GOOD_HEAD = "order,name,kind,variants\n"
     ("", ["нет ни одного муниципального образования"]),
     (GOOD_HEAD, ["нет ни одного муниципального образования", "удалите его"]),
     ("\n\n# только комментарий\n", ["нет ни одного муниципального образования"]),
+    (GOOD_HEAD + "1,\"Аский район,,\n2,Бский район,,\n",
+     ["строка 2: файл не разобран как CSV — проверьте кавычки"]),
 ])
 def test_malformed_file_is_refused_in_russian(tmp_path, text, expected):
     path = tmp_path / "municipalities.csv"
