@@ -12,8 +12,8 @@ from fractions import Fraction
 
 import pandas as pd
 
-from . import municipalities
 from .findings import Finding
+from .municipalities import Municipalities
 from .registry import ORG_TYPES
 
 TOTAL = "total"
@@ -135,13 +135,24 @@ def _rank(frame: pd.DataFrame, num: str, den: str) -> pd.Series:
     return ranks
 
 
-def mo_metrics(orgs: pd.DataFrame) -> pd.DataFrame:
-    """One row per (org_type, МО) for all 27 МО, plus a pooled ``total`` row per type.
+def mo_metrics(orgs: pd.DataFrame, municipalities: Municipalities | None = None) -> pd.DataFrame:
+    """One row per (org_type, МО) for every МО of the list, plus a pooled ``total`` row per type.
 
-    ``orgs`` needs ``org_type, mo, staff_total, registered, active, status``.
+    ``municipalities`` is the region's list (the built-in Oryol list if None): the rows of
+    a type are its МО in canonical order, then ``total``; ranks break ties in that order.
+    ``orgs`` needs ``org_type, mo, staff_total, registered, active, status``; a ``mo``
+    outside the list is an error (its organisations would otherwise vanish from the sums).
+    Internally the total row's ``mo_order`` is ``municipalities.total_order`` (N + 1);
+    ``mo_order`` is not among the returned columns.
     """
-    names = municipalities.canonical_names()
-    order = municipalities.order_of()
+    mun = Municipalities.builtin() if municipalities is None else municipalities
+    names = mun.canonical_names()
+    order = mun.order_of()
+    unknown = sorted(set(orgs["mo"].dropna().astype(str)) - set(names))
+    if unknown or orgs["mo"].isna().any():
+        shown = ", ".join(f"«{u}»" for u in unknown[:5]) or "пустое МО"
+        raise ValueError(f"МО организаций не из списка МО региона "
+                         f"({mun.source or 'список МО'}): {shown}")
     types = [t for t in ORG_TYPES if t in set(orgs["org_type"])]
     grid = pd.MultiIndex.from_product([types, names], names=["org_type", "mo"])
     sums = (
@@ -161,7 +172,8 @@ def mo_metrics(orgs: pd.DataFrame) -> pd.DataFrame:
         block["rank_active"] = _rank(block, "active", "registered")
         total = block[["staff_total", "registered", "active", "orgs_expected",
                        "orgs_reported"]].sum().to_dict()
-        total_row = pd.DataFrame([{"org_type": org_type, "mo": TOTAL, "mo_order": 99, **total}])
+        total_row = pd.DataFrame([{"org_type": org_type, "mo": TOTAL, "mo_order": mun.total_order,
+                                   **total}])
         blocks.append(pd.concat([block, total_row], ignore_index=True))
     out = pd.concat(blocks, ignore_index=True) if blocks else sums.iloc[0:0]
     out["pct_registered"] = [pct(r, s) for r, s in zip(out["registered"], out["staff_total"],
@@ -219,11 +231,15 @@ def with_previous(metrics: pd.DataFrame, previous: pd.DataFrame | None, *,
     return out.astype(PREVIOUS_COLUMNS)
 
 
-def ranked(metrics: pd.DataFrame, org_type: str, by: str) -> pd.DataFrame:
-    """Rows of one type ranked by ``registered`` or ``active`` (NA ranks last, canonical)."""
+def ranked(metrics: pd.DataFrame, org_type: str, by: str,
+           municipalities: Municipalities | None = None) -> pd.DataFrame:
+    """Rows of one type ranked by ``registered`` or ``active`` (NA ranks last, canonical).
+
+    ``municipalities``: the list the metrics were computed with (built-in if None).
+    """
     rank_col = f"rank_{by}"
     block = metrics[(metrics["org_type"] == org_type) & (metrics["mo"] != TOTAL)]
-    order = municipalities.order_of()
+    order = (Municipalities.builtin() if municipalities is None else municipalities).order_of()
     return (
         block.assign(_na=block[rank_col].isna(), _ord=block["mo"].map(order))
         .sort_values(["_na", rank_col, "_ord"], kind="stable")

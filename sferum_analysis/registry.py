@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import municipalities
 from .formatting import UNSAFE_CHARS
+from .municipalities import Municipalities, UnknownMunicipality
 from .reading import ReadError, exact_matcher, normalize_header, read_table
 
 FIELDS = {
@@ -100,17 +100,21 @@ def _staff(value: object) -> int | None:
     return int(number) if number.is_integer() and 0 <= number <= MAX_STAFF else None
 
 
-def read_registry(path: Path) -> pd.DataFrame:
+def read_registry(path: Path, municipalities: Municipalities | None = None) -> pd.DataFrame:
     """Read and validate the registry; all problems are raised at once as RegistryError.
 
-    Returns columns ``org_id, org_name, mo, mo_order, org_type, staff_total, registry_row``
-    sorted by canonical municipality order, type and id.
+    ``mo`` is matched against ``municipalities`` (the region's list; the built-in Oryol list
+    if None): a value outside it is an error naming the row, the value and the closest
+    names of that list. Returns columns
+    ``org_id, org_name, mo, mo_order, org_type, staff_total, registry_row`` (``mo_order``
+    1..N of the list) sorted by type, canonical municipality order and id.
     """
+    mun = Municipalities.builtin() if municipalities is None else municipalities
     try:
         table = read_table(path, FIELDS, required=list(FIELDS), field_titles=TITLES)
     except ReadError as exc:
         raise RegistryError(path, [str(exc)]) from None
-    order = municipalities.order_of()
+    order = mun.order_of()
     problems: list[str] = []
     records = []
     seen: dict[str, int] = {}
@@ -124,8 +128,8 @@ def read_registry(path: Path) -> pd.DataFrame:
         else:
             seen[org_id] = row
         try:
-            mo = municipalities.canonicalize(rec["mo"])
-        except municipalities.UnknownMunicipality as exc:
+            mo = mun.canonicalize(rec["mo"])
+        except UnknownMunicipality as exc:
             problems.append(f"строка {row}: {exc}")
             mo = None
         org_type = normalize_org_type(rec["org_type"])

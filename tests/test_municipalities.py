@@ -35,8 +35,25 @@ def all_spellings() -> list[tuple[str, str]]:
 
 
 def test_package_table_is_the_contract_table():
-    packaged = mun.MUNICIPALITIES_CSV.read_text(encoding="utf-8").splitlines()
-    assert packaged == SPEC_CSV.read_text(encoding="utf-8").splitlines()
+    """The contract's columns are the contract's table; further columns (col,row) are ours."""
+    contract = ["order", "name", "kind", "variants"]
+    with mun.MUNICIPALITIES_CSV.open(encoding="utf-8") as fh:
+        packaged = list(csv.DictReader(fh))
+    assert list(packaged[0])[:4] == contract
+    assert [[r[c] for c in contract] for r in packaged] == \
+        [[r[c] for c in contract] for r in spec_rows()]
+
+
+def test_package_table_has_one_tile_per_municipality():
+    tiles = mun.Municipalities.builtin().tiles()
+    assert set(tiles) == set(OFFICIAL)
+    assert len(set(tiles.values())) == 27
+    assert min(c for c, _ in tiles.values()) == 0 and min(r for _, r in tiles.values()) == 0
+    # rough geography: Мценск north of Орёл, Ливны south-east of it, Орловский beside Орёл
+    (oc, orow), (lc, lrow), (mc, mrow) = (tiles[n] for n in OFFICIAL[:3])
+    assert mrow < orow < lrow and lc > oc
+    dc, drow = tiles["Орловский муниципальный округ"]
+    assert abs(dc - oc) + abs(drow - orow) == 1
 
 
 def test_canonical_order_is_the_order_column():
