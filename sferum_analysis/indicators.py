@@ -45,6 +45,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -124,22 +125,46 @@ def earlier_weeks(raw_weeks: Sequence[str], week: str, processed_root: str | Pat
     return [load_earlier_week(root / w) for w in recent], len(before)
 
 
-def _person_keys(persons: pd.DataFrame, orgs: Collection[str] | None = None,
-                 rule: ActiveRule | None = None) -> pd.DataFrame:
-    """Distinct ``(org_id, person_key)`` of ``persons`` (only active ones with ``rule``,
-    only of ``orgs`` when given), as ``string`` columns."""
-    frame = persons
-    if rule is not None:
-        frame = frame[rule.mask(frame).to_numpy(dtype=bool)]
-    keys = frame[_KEY].astype("string")
-    if orgs is not None:
-        keys = keys[keys["org_id"].isin(list(orgs)).to_numpy(dtype=bool)]
-    return keys.drop_duplicates().reset_index(drop=True)
+class _Keys:
+    """Persons of several weeks as integer keys: one code per ``(org_id, person_key)``.
 
+    All weeks are factorised together, so a key means the same person (of the same
+    organisation) in every week; the set operations then run on int64 arrays.
+    """
 
-def _count_by_org(keys: pd.DataFrame) -> pd.Series:
-    return keys.groupby("org_id", observed=True).size() if len(keys) else pd.Series(
-        dtype="int64")
+    def __init__(self, weeks: Sequence[pd.DataFrame]):
+        frames = [w[_KEY] for w in weeks]
+        both = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=_KEY)
+        org_codes, self.org_ids = pd.factorize(both["org_id"].astype("string"))
+        self._org_list = [str(o) for o in self.org_ids]
+        person_codes, persons = pd.factorize(both["person_key"].astype("string"))
+        self._stride = np.int64(max(len(persons), 1))
+        keys = org_codes.astype(np.int64) * self._stride + person_codes
+        bounds = np.cumsum([0, *(len(f) for f in frames)])
+        self._keys = [keys[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        self._orgs = [org_codes[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+    def week(self, i: int, rows: np.ndarray | None = None,
+             orgs: Collection[str] | None = None) -> np.ndarray:
+        """Distinct keys of week ``i``: only ``rows`` (a mask) and organisations ``orgs``."""
+        keep = np.ones(len(self._keys[i]), dtype=bool) if rows is None else rows.copy()
+        if orgs is not None:
+            keep &= self.org_mask(orgs)[self._orgs[i]]
+        return np.unique(self._keys[i][keep])
+
+    def org_mask(self, orgs: Collection[str]) -> np.ndarray:
+        """Per org code: whether its id is in ``orgs``."""
+        wanted = orgs if isinstance(orgs, set | frozenset) else set(orgs)
+        return np.fromiter((o in wanted for o in self._org_list), dtype=bool,
+                           count=len(self._org_list))
+
+    def per_org(self, keys: np.ndarray, org_ids: pd.Series) -> pd.Series:
+        """Number of ``keys`` of each organisation of ``org_ids`` (0 where none)."""
+        # one more bin, always 0, for the organisations without any person
+        counts = np.bincount(keys // self._stride, minlength=len(self.org_ids) + 1)
+        where = pd.Index(self.org_ids).get_indexer(org_ids)
+        return pd.Series(counts[np.where(where >= 0, where, len(self.org_ids))],
+                         index=org_ids.index, dtype="Int64")
 
 
 def _check_earlier(earlier: Sequence[EarlierWeek | None], earlier_folders: int) -> None:
@@ -166,21 +191,21 @@ def org_indicators(orgs: pd.DataFrame, persons: pd.DataFrame,
     """
     _check_earlier(earlier, earlier_folders)
     org_ids = orgs["org_id"].astype("string")
-    usable_now = usable_orgs(orgs)
-    registered = _person_keys(persons)
+    # week 0 is this week, 1.. the earlier ones with processed data (None: no usable export)
+    weeks = [(persons, None), *((w.persons, w.usable_orgs) for w in earlier if w is not None)]
+    keys = _Keys([w for w, _ in weeks])
+    registered = keys.week(0)
     out = pd.DataFrame({"org_id": org_ids}, index=orgs.index)
 
     # sustained: active weeks of each registered person over this week and three before
     if earlier_folders >= EARLIER_NEEDED:
-        active = [_person_keys(persons, rule=rule)]
-        active += [_person_keys(w.persons, w.usable_orgs, rule) for w in earlier
-                   if w is not None]
-        weeks_active = pd.concat(active, ignore_index=True).value_counts(sort=False)
-        weeks_active = weeks_active[weeks_active >= SUSTAINED_MIN_ACTIVE]
-        sustained = registered.merge(
-            weeks_active.index.to_frame(index=False).astype("string"), on=_KEY, how="inner")
-        counts = _count_by_org(sustained)
-        out["sustained"] = org_ids.map(counts).fillna(0).astype("Int64")
+        active = np.concatenate([
+            keys.week(i, rule.mask(frame).to_numpy(dtype=bool), usable)
+            for i, (frame, usable) in enumerate(weeks)])
+        person, weeks_active = np.unique(active, return_counts=True)
+        sustained = np.intersect1d(person[weeks_active >= SUSTAINED_MIN_ACTIVE], registered,
+                                   assume_unique=True)
+        out["sustained"] = keys.per_org(sustained, org_ids)
     else:
         out["sustained"] = pd.Series(pd.NA, index=orgs.index, dtype="Int64")
     out["pct_sustained"] = pd.array(
@@ -192,16 +217,13 @@ def org_indicators(orgs: pd.DataFrame, persons: pd.DataFrame,
     out["new_registered"] = pd.Series(pd.NA, index=orgs.index, dtype="Int64")
     out["left"] = pd.Series(pd.NA, index=orgs.index, dtype="Int64")
     if previous is not None:
-        compared = usable_now & previous.usable_orgs
-        now = registered[registered["org_id"].isin(list(compared)).to_numpy(dtype=bool)]
-        before = _person_keys(previous.persons, compared)
-        both = now.merge(before, on=_KEY, how="outer", indicator=True)
-        joined = _count_by_org(both[both["_merge"] == "left_only"])
-        gone = _count_by_org(both[both["_merge"] == "right_only"])
-        is_compared = org_ids.isin(list(compared)).to_numpy(dtype=bool)
-        for col, counts in (("new_registered", joined), ("left", gone)):
-            values = org_ids.map(counts).fillna(0).astype("Int64")
-            out[col] = values.where(is_compared, pd.NA).astype("Int64")
+        compared = usable_orgs(orgs) & previous.usable_orgs
+        now, before = keys.week(0, orgs=compared), keys.week(1, orgs=compared)
+        is_compared = np.fromiter((o in compared for o in org_ids.astype(str)), dtype=bool,
+                                  count=len(org_ids))
+        for col, moved in (("new_registered", np.setdiff1d(now, before, assume_unique=True)),
+                           ("left", np.setdiff1d(before, now, assume_unique=True))):
+            out[col] = keys.per_org(moved, org_ids).where(is_compared, pd.NA)
     return out[["org_id", *INDICATOR_COLUMNS]].astype(INDICATOR_COLUMNS)
 
 

@@ -349,3 +349,11 @@ def test_earlier_weeks_reads_the_three_latest_folders(tmp_path):
         ("4", 0, None, None, None),
         ("5", 1, 50.0, None, None),
     ]
+
+
+def test_week_without_any_person():
+    # no organisation exported this week: sustained 0, % empty, flows empty (not compared)
+    nobody = W0.iloc[0:0]
+    this = orgs(nobody, missing={"1", "2", "3", "4", "5"})
+    out = org_indicators(this, nobody, earlier(), ANY, earlier_folders=3)
+    assert org_table(out) == [(o, 0, None, None, None) for o in ["1", "2", "3", "4", "5"]]
