@@ -30,8 +30,12 @@ sys.path.insert(0, str(REPO))
 
 from sferum_analysis import history as hist  # noqa: E402
 from sferum_analysis import municipalities  # noqa: E402
-from sferum_analysis.indicators import INDICATOR_COLUMNS  # noqa: E402
-from sferum_analysis.metrics import mo_metrics  # noqa: E402
+from sferum_analysis.indicators import (  # noqa: E402
+    INDICATOR_COLUMNS,
+    EarlierWeek,
+    add_indicators,
+)
+from sferum_analysis.metrics import ActiveRule, mo_metrics, org_activity  # noqa: E402
 from sferum_analysis.storage import write_tables  # noqa: E402
 
 TYPES = np.array(["ДОО", "ОО", "СПО", "ДО"])
@@ -92,6 +96,30 @@ def write_history(out: Path, n_weeks: int, n_orgs: int, seed: int = 1) -> list[s
     return weeks
 
 
+def indicator_inputs(n_orgs: int, per_org: int = 32, seed: int = 2):
+    """This week and three earlier ones of ``n_orgs`` organisations, ``per_org`` rows each
+    drawn from 36 names (so persons join and leave), for :func:`add_indicators`."""
+    rng = np.random.default_rng(seed)
+    reg = registry(n_orgs, rng).assign(files=1, status="reported").astype({"status": "string"})
+
+    def week() -> pd.DataFrame:
+        ids = np.repeat(reg["org_id"].to_numpy(dtype=object), per_org)
+        names = np.array([f"сотрудник {j}" for j in rng.integers(0, 36, len(ids))],
+                         dtype=object)
+        return pd.DataFrame({"org_id": ids, "person_key": names,
+                             "messages_7d": rng.integers(0, 3, len(ids)),
+                             "calls_7d": rng.integers(0, 2, len(ids))}).astype(
+            {"org_id": "string", "person_key": "string"}).drop_duplicates(
+            ["org_id", "person_key"])
+
+    weeks = [week() for _ in range(4)]
+    orgs = reg.assign(registered=reg["org_id"].map(weeks[0]["org_id"].value_counts())
+                      .fillna(0).astype("int64"))
+    org_metrics = org_activity(orgs, weeks[0], ActiveRule())
+    earlier = [EarlierWeek.from_tables(w, reg) for w in weeks[1:]]
+    return mo_metrics(org_metrics), org_metrics, weeks[0], earlier
+
+
 def timed(fn, repeat: int) -> tuple[float, float, object]:
     times, result = [], None
     for _ in range(repeat):
@@ -125,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
             "one_off_bursts(4 weeks)": lambda: hist.one_off_bursts(h.orgs),
             "never_exported(all weeks)": lambda: hist.never_exported(h.orgs),
         }
+        metrics, org_metrics, persons, earlier = indicator_inputs(args.orgs)
+        analyses[f"add_indicators({len(persons):,} persons a week)"] = lambda: add_indicators(
+            metrics, org_metrics, persons, earlier, ActiveRule(), earlier_folders=3)
         found = {}
         for label, fn in analyses.items():
             b, m, result = timed(fn, args.repeat)

@@ -180,7 +180,7 @@ def _org_frame(tables: list[pa.Table]) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- analyses
 def window(weeks: pd.Series | list[str], last_weeks: int | None) -> list[str]:
     """The last ``last_weeks`` weeks (all when None) of those given, oldest first."""
-    names = sorted(set(map(str, weeks)))
+    names = sorted(map(str, pd.unique(pd.Series(weeks, dtype="string").dropna())))
     return names if last_weeks is None else names[-last_weeks:] if last_weeks > 0 else []
 
 
@@ -308,22 +308,51 @@ def one_off_bursts(orgs: pd.DataFrame, *, last_weeks: int = 4, max_earlier: int 
             earlier_active_weeks=pd.Series(dtype="int64"),
             earlier_reported_weeks=pd.Series(dtype="int64"))[BURST_COLUMNS].reset_index(
             drop=True)
-    latest, earlier = weeks[-1], weeks[:-1]
-    now = orgs[(orgs["week"] == latest) & (orgs["active"].fillna(0) > 0).to_numpy(dtype=bool)]
-    now = now.drop_duplicates("org_id")
-    before = orgs[orgs["week"].isin(earlier).to_numpy(dtype=bool)]
-    flags = pd.DataFrame({
-        "org_id": before["org_id"],
-        "week": before["week"],
-        "was_active": (before["active"].fillna(0) > 0).to_numpy(dtype=bool),
-        "was_reported": (before["status"] == USABLE).fillna(False).to_numpy(dtype=bool),
-    }).groupby(["org_id", "week"], observed=True).max().groupby("org_id", observed=True).sum()
-    out = now.assign(
-        earlier_active_weeks=now["org_id"].map(flags["was_active"]).fillna(0).astype("int64"),
-        earlier_reported_weeks=now["org_id"].map(flags["was_reported"]).fillna(0)
-        .astype("int64"))
+    rows, org, week = _coded(orgs, weeks)
+    latest = len(weeks) - 1
+    active = (rows["active"].fillna(0) > 0).to_numpy(dtype=bool)
+    reported = _is(rows["status"], USABLE)
+    earlier = week < latest
+    now = _last_row(org, week, (week == latest) & active)
+    out = rows.iloc[now[now >= 0]]
+    codes = org[out.index.to_numpy()] if len(out) else np.array([], dtype=np.int64)
+    out = out.reset_index(drop=True).assign(
+        earlier_active_weeks=_weeks_per_org(org, week, earlier & active, len(weeks))[codes],
+        earlier_reported_weeks=_weeks_per_org(org, week, earlier & reported, len(weeks))[codes])
     out = out[out["earlier_active_weeks"] <= max_earlier]
     return _org_order(out[BURST_COLUMNS])
+
+
+def _coded(orgs: pd.DataFrame, weeks: list[str]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Rows of ``orgs`` in ``weeks`` (index 0..n-1) with integer codes per organisation
+    (order of first appearance) and per week (position in ``weeks``)."""
+    week = pd.Index(weeks).get_indexer(orgs["week"].astype(str))
+    rows = orgs[week >= 0].reset_index(drop=True)
+    org = pd.factorize(rows["org_id"])[0].astype(np.int64)
+    return rows, org, week[week >= 0].astype(np.int64)
+
+
+def _is(column: pd.Series, value: str) -> np.ndarray:
+    return (column == value).fillna(False).to_numpy(dtype=bool)
+
+
+def _weeks_per_org(org: np.ndarray, week: np.ndarray, mask: np.ndarray, n_weeks: int
+                   ) -> np.ndarray:
+    """Per org code: distinct weeks among the rows of ``mask``."""
+    n_orgs = int(org.max(initial=-1)) + 1
+    seen = np.bincount(org[mask] * n_weeks + week[mask], minlength=n_orgs * n_weeks) > 0
+    return seen.reshape(n_orgs, n_weeks).sum(axis=1)
+
+
+def _last_row(org: np.ndarray, week: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per org code: the row (position) of its latest week among ``mask``, first row of
+    that week; -1 where none."""
+    n = len(org)
+    best = np.full(int(org.max(initial=-1)) + 1, -1, dtype=np.int64)
+    pos = np.flatnonzero(mask)
+    # latest week first, then the earliest row: maximise week·n + (n − 1 − position)
+    np.maximum.at(best, org[pos], week[pos] * n + (n - 1 - pos))
+    return np.where(best >= 0, n - 1 - best % n, -1)
 
 
 NEVER_COLUMNS = ["org_id", "org_name", "org_type", "mo", "mo_order", "weeks_listed",
@@ -342,26 +371,22 @@ def never_exported(orgs: pd.DataFrame, *, last_weeks: int | None = None,
     МО are the latest week's. Sorted canonically (МО, type, name).
     """
     weeks = window(orgs["week"], last_weeks)
-    rows = orgs[orgs["week"].isin(weeks).to_numpy(dtype=bool)].sort_values(
-        "week", kind="stable")
-    status = rows["status"].astype("string")
-    counts = pd.DataFrame({
-        "org_id": rows["org_id"],
-        "weeks_listed": 1,
-        "reported": (status == USABLE).fillna(False).astype("int64").to_numpy(),
-        "weeks_missing_export": (status == "missing_export").fillna(False).astype("int64")
-        .to_numpy(),
-        "weeks_no_data_for_date": (status == "no_data_for_date").fillna(False)
-        .astype("int64").to_numpy(),
-        "weeks_unreadable": (status == "unreadable").fillna(False).astype("int64").to_numpy(),
-    }).groupby("org_id", observed=True).sum()
-    spans = rows.groupby("org_id", observed=True)["week"].agg(["min", "max"])
-    latest = rows.drop_duplicates("org_id", keep="last").set_index("org_id")
-    never = counts.index[counts["reported"] == 0]
+    rows, org, week = _coded(orgs, weeks)
+    every = np.ones(len(rows), dtype=bool)
+    n = len(weeks)
+    never = _weeks_per_org(org, week, _is(rows["status"], USABLE), n) == 0
+    latest = _last_row(org, week, every)
     if current_only and weeks:
-        never = never[never.isin(latest.index[latest["week"] == weeks[-1]])]
-    out = latest.loc[never, ["org_name", "org_type", "mo", "mo_order"]].join(
-        counts.drop(columns="reported")).join(
-        spans.rename(columns={"min": "first_week", "max": "last_week"})).reset_index()
-    out = out.astype({c: "int64" for c in NEVER_COLUMNS if c.startswith("weeks_")})
+        never &= week[latest] == n - 1
+    picked = np.flatnonzero(never)
+    out = rows.iloc[latest[picked]][["org_id", "org_name", "org_type", "mo", "mo_order"]]
+    out = out.reset_index(drop=True).assign(
+        weeks_listed=_weeks_per_org(org, week, every, n)[picked],
+        **{f"weeks_{status}": _weeks_per_org(org, week, _is(rows["status"], status), n)[picked]
+           for status in ("missing_export", "no_data_for_date", "unreadable")})
+    first = np.full(len(never), n, dtype=np.int64)
+    np.minimum.at(first, org, week)
+    names = np.array(weeks, dtype=object)
+    out["first_week"] = pd.array(names[first[picked]], dtype="string")
+    out["last_week"] = pd.array(names[week[latest[picked]]], dtype="string")
     return _org_order(out[NEVER_COLUMNS])
