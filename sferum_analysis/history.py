@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 from .config import is_week_name
 from .metrics import TOTAL, pct_change
 from .registry import ORG_TYPES
+from .store import has_metrics, table_path
 
 #: Metrics of the long table, in this order (the last four only where stored).
 METRICS = ("staff_total", "registered", "active", "pct_registered", "pct_active",
@@ -79,7 +80,7 @@ def processed_weeks(processed_root: str | Path) -> list[str]:
     if not root.is_dir():
         return []
     return sorted(p.name for p in root.iterdir()
-                  if p.is_dir() and is_week_name(p.name) and (p / "metrics.parquet").is_file())
+                  if p.is_dir() and is_week_name(p.name) and has_metrics(p))
 
 
 def _read(path: Path, types: dict[str, pa.DataType], week: str) -> tuple[pa.Table, list[bool]]:
@@ -115,8 +116,8 @@ def history(processed_root: str | Path, weeks: list[str] | None = None) -> Histo
     metric_types = {"org_type": _TEXT, "mo": _TEXT, **_METRIC_TYPES}
 
     def read_week(week: str) -> tuple[pa.Table, np.ndarray, pa.Table | None]:
-        table, present = _read(root / week / "metrics.parquet", metric_types, week)
-        org_file = root / week / "org_metrics.parquet"
+        table, present = _read(table_path(root / week, "metrics"), metric_types, week)
+        org_file = table_path(root / week, "org_metrics")
         orgs = _read(org_file, ORG_COLUMNS, week)[0] if org_file.is_file() else None
         return table, np.repeat([present[2:]], table.num_rows, axis=0), orgs
 

@@ -50,6 +50,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from .metrics import TOTAL, ActiveRule, pct
+from .store import table_path
 
 #: Weeks of the sustained-activity window (this week and the three before it).
 SUSTAINED_WEEKS = 4
@@ -102,7 +103,7 @@ def load_earlier_week(processed_week_dir: str | Path) -> EarlierWeek | None:
     Reads only the needed columns of ``persons.parquet`` and ``orgs.parquet``.
     """
     directory = Path(processed_week_dir)
-    persons_file, orgs_file = directory / "persons.parquet", directory / "orgs.parquet"
+    persons_file, orgs_file = table_path(directory, "persons"), table_path(directory, "orgs")
     if not (persons_file.is_file() and orgs_file.is_file()):
         return None
     persons = pq.read_table(persons_file, columns=PERSON_INPUT_COLUMNS).to_pandas()

@@ -20,9 +20,8 @@ from pathlib import Path
 
 from . import __version__, publish, store
 from .config import NOTEBOOKS_DIR, Paths, parse_week
-from .registry import read_registry
 from .run_config import RunConfig
-from .steps import UserError, registry_path, week_dir
+from .steps import UserError, read_workspace_registry, week_dir
 from .storage import read_parquet, write_json
 from .store import WeekStore
 
@@ -409,7 +408,7 @@ def run_week(week: str, paths: Paths, config: RunConfig | None = None,
     parse_week(week)
     check_folders(paths, week)
     week_dir(paths, week)
-    read_registry(registry_path(paths))  # a registry error stops the run before any work
+    read_workspace_registry(paths)  # a registry error stops the run before any work
     try:
         earlier = _process_previous(week, paths, config, notify, progress, failed)
         result = _run_one_week(week, paths, config, notify, progress, publish_report)

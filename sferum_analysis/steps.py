@@ -18,6 +18,7 @@ from . import store
 from .cleaning import ACCOUNTING_COLUMNS, CleanWeek, clean_week, default_workers
 from .config import Paths, parse_week
 from .metrics import anomaly_findings, mo_metrics, org_activity, same_rule, with_previous
+from .municipalities import Municipalities
 from .registry import read_registry
 from .run_config import RunConfig
 from .store import ProcessedWeek, WeekStore, read_meta, stored_rule  # noqa: F401 - for the report
@@ -38,6 +39,17 @@ def registry_path(paths: Paths) -> Path:
         raise UserError(f"не найден реестр организаций: {paths.registry_dir}/organizations.xlsx "
                         "(или .xls, .csv)")
     return path
+
+
+def region_list(paths: Paths) -> Municipalities:
+    """The region's municipalities: ``registry/municipalities.csv`` of the data folder,
+    else the built-in list (Орловская область)."""
+    return Municipalities.for_registry_dir(paths.registry_dir)
+
+
+def read_workspace_registry(paths: Paths):
+    """The registry of organisations, matched against the region's municipalities."""
+    return read_registry(registry_path(paths), region_list(paths))
 
 
 def week_dir(paths: Paths, week: str) -> Path:
@@ -76,18 +88,19 @@ def clean_step(week: str, config: RunConfig, data_dir: str | Path | None = None,
                processed_dir: str | Path | None = None,
                progress: Callable[[int, int], None] | None = print_progress) -> CleanWeek:
     """Clean one week's exports and write the processed tables and the run configuration."""
-    from .schemas import FILES, ORGS, PERSONS, validate  # pandera: only where it validates
+    from .schemas import FILES, PERSONS, orgs_schema, validate  # pandera: only where it validates
 
     paths = Paths.from_dirs(data_dir)
     reporting_date = parse_week(week)
-    registry = read_registry(registry_path(paths))
+    municipalities = region_list(paths)
+    registry = read_registry(registry_path(paths), municipalities)
     clean = clean_week(week_dir(paths, week), registry, reporting_date,
                        workers=config.workers or default_workers(), progress=progress,
                        export_headers=dict(config.export_headers))
     out = Path(processed_dir) if processed_dir else paths.processed_week(week)
     store.write_tables(out, {
         "persons": validate(clean.persons, PERSONS),
-        "orgs": validate(clean.orgs, ORGS),
+        "orgs": validate(clean.orgs, orgs_schema(municipalities)),
         "files": validate(clean.files, FILES),
         "findings": clean.findings,
     })
@@ -106,7 +119,8 @@ def metrics_step(week: str, config: RunConfig, processed_dir: str | Path,
     when both weeks were counted under the same activity rule. Stale exports are named
     from the dates cleaning recorded (``files.last_date``): ``data/raw`` is not read.
     """
-    from .schemas import METRICS, validate  # pandera: only where it validates
+    from .indicators import add_indicators, earlier_weeks
+    from .schemas import metrics_schema, validate  # pandera: only where it validates
 
     processed_dir, report_dir = Path(processed_dir), Path(report_dir)
     # the report folder may be a staging folder: its parent is the reports folder
@@ -121,7 +135,12 @@ def metrics_step(week: str, config: RunConfig, processed_dir: str | Path,
                              and qc.is_stale(None if pd.isna(d) else str(d), reporting_date))
                             for status, d in zip(org_metrics["status"], org_metrics["last_date"],
                                                  strict=True)]
-    current = validate(mo_metrics(org_metrics), METRICS)
+    municipalities = region_list(weeks.paths)
+    current = validate(mo_metrics(org_metrics, municipalities), metrics_schema(municipalities))
+    # indicators across weeks (contract 7): sustained activity, staff who joined or left
+    earlier, n_earlier = earlier_weeks(weeks.weeks(), week, weeks.paths.processed_root)
+    current, org_metrics = add_indicators(current, org_metrics, week_data.persons, earlier,
+                                          rule, earlier_folders=n_earlier)
 
     prev = weeks.previous_week(week)
     previous = prev_persons = None
