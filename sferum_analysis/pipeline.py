@@ -9,6 +9,7 @@ half-written week in place of a good one. ``data/raw`` is only read.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import shutil
@@ -420,30 +421,24 @@ def run_week(week: str, paths: Paths, config: RunConfig | None = None,
 
 
 def report_title(week: str, config: RunConfig) -> str:
-    title = f"ИКОП «Сферум»: отчёт за неделю по {parse_week(week):%d.%m.%Y}"
+    """The HTML page title: the region, the week and the edition."""
+    title = f"{config.region} — ИКОП «Сферум»: отчёт за неделю по {parse_week(week):%d.%m.%Y}"
     if config.edition != "ministry":
         title += f" ({EDITIONS[config.edition]} редакция)"
     return title
 
 
 def _finalize_notebooks(folder: Path, replacements: dict[str, str]) -> None:
-    """Point the archived notebooks' injected parameters at the final folders (not the
-    staging ones), so that ``papermill reports/<week>/notebooks/02_metrics.ipynb out.ipynb``
-    re-runs an archived notebook as it is."""
-    import nbformat
-
+    """Point the archived notebooks' injected parameters (and papermill's record of them)
+    at the final folders, not the staging ones, so that
+    ``papermill reports/<week>/notebooks/02_metrics.ipynb out.ipynb`` re-runs an archived
+    notebook as it is."""
     for path in sorted(folder.glob("*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        changed = False
-        for cell in nb.cells:
-            if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
-                source = cell.source
-                for old, new in replacements.items():
-                    source = source.replace(repr(old), repr(new))
-                changed |= source != cell.source
-                cell.source = source
-        if changed:
-            nbformat.write(nb, path)
+        text = original = path.read_text(encoding="utf-8")
+        for old, new in replacements.items():  # as JSON spells them inside the notebook
+            text = text.replace(json.dumps(old)[1:-1], json.dumps(new)[1:-1])
+        if text != original:
+            path.write_text(text, encoding="utf-8")
 
 
 def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
@@ -500,7 +495,7 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
                 html = publish.notebook_to_html(
                     notebooks_out / REPORT_NOTEBOOK,
                     store.report_file(report_stage, week, "html", config.edition),
-                    title=report_title(week, config), week=week,
+                    title=report_title(week, config), week=week, region=config.region,
                     footer_note="" if config.edition == "ministry"
                     else f"{EDITIONS[config.edition]} редакция, не для рассылки")
                 publish.html_to_pdf(html, store.report_file(report_stage, week, "pdf",

@@ -136,11 +136,11 @@ def _write_bytes_atomically(out: Path, data: bytes) -> Path:
 
 
 def notebook_to_html(executed_ipynb: Path, out_html: Path, *, title: str, week: str,
-                     footer_note: str = "") -> Path:
+                     footer_note: str = "", region: str = "") -> Path:
     """Render an executed report notebook to one self-contained HTML file.
 
-    The printed page footer reads ``Неделя <week> · <footer_note> · стр. N из M`` (the
-    note, e.g. the edition, is left out when empty).
+    The printed page footer reads ``<region> · Неделя <week> · <footer_note> · стр. N из M``
+    (the region and the note, e.g. the edition, are left out when empty).
 
     Only outputs are shown (no code, no prompts, no stderr); cells tagged
     ``parameters``, ``injected-parameters`` or ``remove`` are dropped, outputs of cells
@@ -154,7 +154,7 @@ def notebook_to_html(executed_ipynb: Path, out_html: Path, *, title: str, week: 
     nb = nbformat.read(executed_ipynb, as_version=4)
     _refuse_failed_cells(nb, executed_ipynb.name)
     html = _render_html(nb, title=title, week=week, base_dir=executed_ipynb.parent,
-                        footer_note=footer_note)
+                        footer_note=footer_note, region=region)
     return _write_bytes_atomically(Path(out_html), html.encode("utf-8"))
 
 
@@ -171,7 +171,7 @@ def _refuse_failed_cells(nb: nbformat.NotebookNode, name: str) -> None:
 
 
 def _render_html(nb: nbformat.NotebookNode, *, title: str, week: str, base_dir: Path,
-                 footer_note: str = "") -> str:
+                 footer_note: str = "", region: str = "") -> str:
     from bs4 import BeautifulSoup
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
@@ -200,7 +200,8 @@ def _render_html(nb: nbformat.NotebookNode, *, title: str, week: str, base_dir: 
         "sferum": {
             "title": title,
             "footer_css": _css_string(
-                f"Неделя {week} · " + (f"{footer_note} · " if footer_note else "") + "стр. "),
+                (f"{region} · " if region else "") + f"Неделя {week} · "
+                + (f"{footer_note} · " if footer_note else "") + "стр. "),
         },
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
