@@ -118,7 +118,7 @@ def test_heatmap_chart_cells(trend):
 
 
 def test_week_labels_name_the_year_where_it_changes():
-    assert rp._week_labels(["2024-01-15", "2024-01-22"]) == ["15.01", "22.01"]
-    assert rp._week_labels(["2023-12-25", "2024-01-01", "2024-01-08"]) == [
+    assert rp.charts._week_labels(["2024-01-15", "2024-01-22"]) == ["15.01", "22.01"]
+    assert rp.charts._week_labels(["2023-12-25", "2024-01-01", "2024-01-08"]) == [
         "25.12\n2023", "01.01\n2024", "08.01"]
-    assert rp._week_labels(["2023-12-25", "2024-01-01"], years=False) == ["25.12", "01.01"]
+    assert rp.charts._week_labels(["2023-12-25", "2024-01-01"], years=False) == ["25.12", "01.01"]
