@@ -24,13 +24,22 @@ from ..metrics import TOTAL
 from .html import _marks
 from .tables import HEATMAP_WEEKS, ROW_CLASS, date_ru, heatmap_frame, trend_weeks
 from .texts import (
+    CHART_REGION,
+    CHART_TARGET,
     COL_MO,
     DOO,
-    MARK_ANOMALY,
-    MARK_INCOMPLETE,
-    MARK_SIGNAL,
+    HEATMAP_REGION,
+    HEATMAP_SCALE,
+    LEGEND_ANOMALY,
+    LEGEND_BELOW,
+    LEGEND_BELOW_MARKER,
+    LEGEND_INCOMPLETE,
+    LEGEND_REGION,
+    LEGEND_SIGNAL,
+    LEGEND_TARGET,
     OO,
-    REGION_MEAN,
+    PANEL_ACTIVE,
+    PANEL_REGISTERED,
 )
 
 #: Resolution of the chart PNGs (the template shows them at their physical size).
@@ -117,34 +126,37 @@ def ranked_chart(table: pd.DataFrame, *, title: str, region_value: object,
         if not pd.isna(region_value):
             rv = float(region_value)
             ax.axvline(rv, color=COLOR_REGION, linestyle="--", linewidth=1.1, zorder=4)
-            ax.text(rv, 1.005, f"регион {fmt_pct(rv)}", transform=ax.get_xaxis_transform(),
+            ax.text(rv, 1.005, CHART_REGION.format(value=fmt_pct(rv)),
+                    transform=ax.get_xaxis_transform(),
                     ha="center", va="bottom", fontsize=7.5, color=COLOR_REGION)
             handles.append(Line2D([], [], color=COLOR_REGION, linestyle="--",
-                                  label=f"{REGION_MEAN}: {fmt_pct(rv)}"))
+                                  label=LEGEND_REGION.format(value=fmt_pct(rv))))
         if target:
             near = not pd.isna(region_value) and abs(float(target) - float(region_value)) \
                 < top * 0.12  # the two labels would overlap: lift the target's
             ax.axvline(float(target), color=COLOR_TARGET, linestyle=":", linewidth=1.6,
                        zorder=4)
             ax.text(float(target), 1.045 if near else 1.005,
-                    f"цель {fmt_pct(round(float(target), 1))}",
+                    CHART_TARGET.format(value=fmt_pct(round(float(target), 1))),
                     transform=ax.get_xaxis_transform(), ha="center", va="bottom",
                     fontsize=7.5, color=COLOR_TARGET)
             handles.append(Line2D([], [], color=COLOR_TARGET, linestyle=":", linewidth=1.6,
-                                  label=f"Цель: {fmt_pct(round(float(target), 1))}"))
+                                  label=LEGEND_TARGET.format(
+                                      value=fmt_pct(round(float(target), 1)))))
             if any(below):
-                handles.append(Line2D([], [], color=COLOR_BELOW, marker="$А$", linestyle="",
+                handles.append(Line2D([], [], color=COLOR_BELOW, marker=LEGEND_BELOW_MARKER,
+                                      linestyle="",
                                       markersize=7,
-                                      label=f"ниже цели ({sum(below)}): МО красным"))
+                                      label=LEGEND_BELOW.format(below=sum(below))))
         if "////" in hatches:
             handles.append(Patch(facecolor=COLOR_INCOMPLETE, hatch="////", edgecolor="white",
-                                 label=f"{MARK_INCOMPLETE} неполный охват выгрузками"))
+                                 label=LEGEND_INCOMPLETE))
         if COLOR_ANOMALY in colors:
             handles.append(Patch(facecolor=COLOR_ANOMALY,
-                                 label=f"{MARK_ANOMALY} зарегистрировано больше, чем по реестру"))
+                                 label=LEGEND_ANOMALY))
         if any(outlined):
             handles.append(Patch(facecolor="white", edgecolor=COLOR_SIGNAL, linewidth=1.3,
-                                 label=f"{MARK_SIGNAL} резкое изменение или признаки накрутки"))
+                                 label=LEGEND_SIGNAL))
         if handles:
             fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False,
                        fontsize=8)
@@ -184,8 +196,8 @@ def trend_chart(trend: pd.DataFrame, *, target: float | None = None,
         x = list(range(len(weeks)))
         label_all = len(weeks) <= HEATMAP_WEEKS
         top = 100.0
-        for ax, value, panel in ((axes[0], "pct_registered", "% зарегистрированных"),
-                                 (axes[1], "pct_active", "% активности")):
+        for ax, value, panel in ((axes[0], "pct_registered", PANEL_REGISTERED),
+                                 (axes[1], "pct_active", PANEL_ACTIVE)):
             for t in types:
                 series = totals[totals["org_type"] == t].set_index("week")[value]
                 ys = [series.get(w, pd.NA) for w in weeks]
@@ -203,7 +215,8 @@ def trend_chart(trend: pd.DataFrame, *, target: float | None = None,
                                 color=style["color"])
             if value == "pct_active" and target:
                 ax.axhline(float(target), color=COLOR_TARGET, linestyle=":", linewidth=1.4,
-                           zorder=2, label=f"цель {fmt_pct(round(float(target), 1))}")
+                           zorder=2,
+                           label=CHART_TARGET.format(value=fmt_pct(round(float(target), 1))))
             ax.set_title(panel, fontsize=9, color="#17375e")
             ax.set_xticks(x, _week_labels(weeks))
             if len(weeks) > 10:
@@ -238,7 +251,7 @@ def heatmap_chart(trend: pd.DataFrame, org_type: str = DOO, *,
     from matplotlib import colormaps
 
     weeks = trend_weeks(trend)[-max_weeks:]
-    names = [*municipalities.canonical_names(), "Регион"]
+    names = [*municipalities.canonical_names(), HEATMAP_REGION]
     totals = trend[(trend["org_type"] == org_type) & (trend["mo"] == TOTAL)].set_index("week")
     cmap = colormaps["Blues"].with_extremes(bad="#eceff2")
     rc = {"font.family": "DejaVu Sans", "font.size": 8, "svg.hashsalt": "sferum"}
@@ -246,8 +259,8 @@ def heatmap_chart(trend: pd.DataFrame, org_type: str = DOO, *,
         fig = Figure(figsize=(CHART_WIDTH_IN, 0.235 * len(names) + 1.3), dpi=CHART_DPI,
                      layout="constrained")
         axes = fig.subplots(1, 2, sharey=True)
-        for ax, value, panel in ((axes[0], "pct_registered", "% зарегистрированных"),
-                                 (axes[1], "pct_active", "% активности")):
+        for ax, value, panel in ((axes[0], "pct_registered", PANEL_REGISTERED),
+                                 (axes[1], "pct_active", PANEL_ACTIVE)):
             table = heatmap_frame(trend, value, org_type, max_weeks)
             region = [totals[value].get(w, pd.NA) if value in totals else pd.NA for w in weeks]
             grid = [[table.at[mo, w] for w in weeks] for mo in table.index] + [region]
@@ -272,7 +285,7 @@ def heatmap_chart(trend: pd.DataFrame, org_type: str = DOO, *,
         axes[0].get_yticklabels()[-1].set_fontweight("bold")
         bar = fig.colorbar(image, ax=list(axes), location="bottom", shrink=0.45, aspect=40,
                            pad=0.02, ticks=[0, 20, 40, 60, 80, 100])
-        bar.set_label("% (100 и выше — самый тёмный цвет; серым — нет значения)", fontsize=7)
+        bar.set_label(HEATMAP_SCALE, fontsize=7)
         bar.ax.tick_params(labelsize=7, length=2)
         bar.outline.set_visible(False)
         if title:

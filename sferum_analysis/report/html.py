@@ -37,24 +37,55 @@ from .texts import (
     ANNEX_BELOW_TARGET,
     ANNEX_CALLOUT,
     ANNEX_NONE,
+    ANNEX_SHORT_HEADERS,
     ANNEX_TITLE,
     CHANGES_NOTE,
     CHANGES_NOTE_RANKS,
+    COL_BY_REGISTER,
     COL_CHANGE,
+    COL_CODE,
+    COL_KIND,
     COL_MO,
     COL_NOTE,
     COL_NPP,
     COL_RANK,
     COL_RANK_CHANGE,
+    COL_ROW,
     COL_TARGET_GAP,
+    COMPARE_NONE,
+    COMPARE_PENDING,
+    COMPARE_WITH,
+    COVERAGE_NOTE,
+    COVERAGE_NOTE_REST,
     DOO,
     DOWN,
     EDITIONS,
+    FOOTNOTE_ANOMALY,
+    FOOTNOTE_HINT_OTHER,
+    FOOTNOTE_HINT_REGISTERED,
+    FOOTNOTE_INCOMPLETE,
+    FOOTNOTE_SIGNAL,
+    HEADLINE_ACTIVE,
+    HEADLINE_CHANGE,
+    HEADLINE_CHANGE_UNIT,
+    HEADLINE_OF_REGISTERED,
+    HEADLINE_OF_STAFF,
+    HEADLINE_REGISTERED,
     HEATMAP_NOTE,
     HEATMAP_TITLE,
     MARK_ANOMALY,
     MARK_INCOMPLETE,
     MARK_SIGNAL,
+    METHOD_ACTIVE,
+    METHOD_CHANGES,
+    METHOD_DATA,
+    METHOD_MARKS,
+    METHOD_NOT_COMPARED,
+    METHOD_REGION,
+    METHOD_REGISTERED,
+    METHOD_ROUNDING,
+    METHOD_TARGET,
+    METHOD_TITLE,
     NOTE_ANOMALY,
     NOTE_INCOMPLETE,
     NOTE_SIGNAL,
@@ -73,15 +104,18 @@ from .texts import (
     QUALITY_ROWS_NOTE,
     QUALITY_SIGNALS,
     QUALITY_SIGNALS_NOTE,
+    REGISTERED_COLUMN_PREFIXES,
     REPORT_TITLE,
+    RULE_PREFIX,
     TARGET_NOTE,
     TRENDS_NOTE,
     TRENDS_OTHER_RULE,
+    UNKNOWN_EDITION,
     UP,
 )
 
 #: Columns shown without thousands separators (ranks and row numbers).
-RANK_COLUMNS = frozenset({COL_RANK, COL_NPP, "Строка"})
+RANK_COLUMNS = frozenset({COL_RANK, COL_NPP, COL_ROW})
 
 
 def report_title(week: str) -> str:
@@ -208,20 +242,15 @@ def footnotes_html(frame: pd.DataFrame, *, brief: bool = False) -> str:
     """
     if ROW_CLASS not in frame or COL_NOTE not in frame or COL_MO not in frame:
         return ""
-    if any(str(c).startswith(("% Зарегистрированных", "% зарег")) for c in frame.columns):
-        hint = ("педагоги организаций без выгрузки входят в численность по реестру, "
-                "поэтому % зарегистрированных может быть занижен")
+    if any(str(c).startswith(REGISTERED_COLUMN_PREFIXES) for c in frame.columns):
+        hint = FOOTNOTE_HINT_REGISTERED
     else:
-        hint = "значения — только по организациям с выгрузкой"
+        hint = FOOTNOTE_HINT_OTHER
     lines = []
     for mark, css, prefix, text in (
-        (MARK_INCOMPLETE, "incomplete", NOTE_INCOMPLETE, f"Неполный охват выгрузками ({hint})"),
-        (MARK_ANOMALY, "anomaly", NOTE_ANOMALY,
-         "Зарегистрировано больше сотрудников, чем по реестру (вероятно, устарела "
-         "численность в реестре; проверьте)"),
-        (MARK_SIGNAL, "signal", NOTE_SIGNAL,
-         "Резкое изменение за неделю или признаки накрутки статистики (подробности — в "
-         "разделе «Качество данных»; проверьте, прежде чем делать выводы)"),
+        (MARK_INCOMPLETE, "incomplete", NOTE_INCOMPLETE, FOOTNOTE_INCOMPLETE.format(hint=hint)),
+        (MARK_ANOMALY, "anomaly", NOTE_ANOMALY, FOOTNOTE_ANOMALY),
+        (MARK_SIGNAL, "signal", NOTE_SIGNAL, FOOTNOTE_SIGNAL),
     ):
         items = []
         for _, rec in frame.iterrows():
@@ -253,8 +282,9 @@ def headline_html(metrics: pd.DataFrame, org_type: str = DOO,
             return ""
         css = _delta_class(COL_CHANGE, value)
         return (f'<div class="note"><span class="{css}">{html.escape(delta_text(value))}'
-                f"\u00a0п.\u00a0п.</span> к неделе по {date_ru(prev_week)} "
-                f"(было {html.escape(pct_text(before))})</div>")
+                f"{HEADLINE_CHANGE_UNIT}</span>"
+                + HEADLINE_CHANGE.format(day=date_ru(prev_week),
+                                         before=html.escape(pct_text(before))) + "</div>")
 
     def card(label: str, n: object, pct: object, of: str, by: str) -> str:
         return (f"<td {cell}><div>{html.escape(label)}</div>"
@@ -266,11 +296,11 @@ def headline_html(metrics: pd.DataFrame, org_type: str = DOO,
     return (
         '<table class="headline" style="width:100%;border-collapse:separate;'
         'border-spacing:8px 0"><tbody><tr>'
-        + card("Зарегистрированы в ИКОП «Сферум»", total["registered"],
-               total["pct_registered"], f"от {staff} сотрудников {org_type} по реестру",
+        + card(HEADLINE_REGISTERED, total["registered"],
+               total["pct_registered"], HEADLINE_OF_STAFF.format(staff=staff, org_type=org_type),
                "registered")
-        + card("Активны в ИКОП «Сферум»", total["active"], total["pct_active"],
-               "от зарегистрированных", "active")
+        + card(HEADLINE_ACTIVE, total["active"], total["pct_active"],
+               HEADLINE_OF_REGISTERED, "active")
         + "</tr></tbody></table>")
 
 
@@ -278,14 +308,13 @@ def title_html(week: str, edition: str = "ministry", prev_week: str | None = Non
                prev_processed: bool = False) -> str:
     """The title: the week, the edition and which week the report compares with."""
     if edition not in EDITIONS:
-        raise ValueError(f"unknown edition {edition!r}")
+        raise ValueError(UNKNOWN_EDITION.format(editions=", ".join(EDITIONS), edition=edition))
     if prev_week is None:
-        compare = "Предыдущей недели в данных нет: сравнения за неделю нет."
+        compare = COMPARE_NONE
     elif prev_processed:
-        compare = f"Сравнение — с предыдущей неделей, по {date_ru(prev_week)}."
+        compare = COMPARE_WITH.format(day=date_ru(prev_week))
     else:
-        compare = (f"Предыдущая неделя (по {date_ru(prev_week)}) ещё не обработана: сравнения "
-                   "за неделю нет.")
+        compare = COMPARE_PENDING.format(day=date_ru(prev_week))
     return (f"<h1>{html.escape(report_title(week))}</h1>"
             f'<p class="edition"><b>{html.escape(EDITIONS[edition])}.</b> '
             f"{html.escape(compare)}</p>")
@@ -295,12 +324,11 @@ def coverage_note_html(metrics: pd.DataFrame, org_type: str = DOO) -> str:
     """One line under the headline: how many organisations of the type sent an export."""
     _, total = _type_block(metrics, org_type)
     expected, reported = int(total["orgs_expected"]), int(total["orgs_reported"])
-    text = (f"Выгрузки за отчётную дату получены от {fmt_int(reported)} из {fmt_int(expected)} "
-            f"{org_type}.")
+    text = COVERAGE_NOTE.format(reported=fmt_int(reported), expected=fmt_int(expected),
+                                org_type=org_type)
     if reported < expected:
-        return (f'<p class="note incomplete">{html.escape(text)} Педагоги остальных '
-                f"{fmt_int(expected - reported)} входят в численность по реестру, но не в число "
-                "зарегистрированных (см. «Качество данных»).</p>")
+        rest = COVERAGE_NOTE_REST.format(rest=fmt_int(expected - reported))
+        return f'<p class="note incomplete">{html.escape(text)}{rest}</p>'
     return f'<p class="note">{html.escape(text)}</p>'
 
 
@@ -311,50 +339,26 @@ def method_note_html(week: str, rule: ActiveRule, target_pct: float = 0.0,
     day = date_ru(week)
     start = (parse_week(week) - dt.timedelta(days=6)).strftime("%d.%m.%Y")
     items = [
-        f"Данные — выгрузки «По учителям» из ИКОП «Сферум» (по одной на организацию); "
-        f"учтены строки за отчётную дату {day}. Счётчики сообщений и звонков в них — за 7 "
-        f"дней, с {start} по {day}.",
-        "<b>Зарегистрированные</b> — сотрудники, которые есть в выгрузке организации за "
-        "отчётную дату (один человек в одной организации считается один раз). "
-        "<b>% зарегистрированных</b> — от численности педагогов (для ДОО — воспитателей) "
-        "по реестру организаций, включая организации без выгрузки.",
-        f"<b>Активные</b> — зарегистрированные, у которых {_rule_clause(rule)}. "
-        "<b>% активности</b> — от зарегистрированных.",
-        "<b>Значения по региону</b> — сводные: сумма по всем организациям региона, делённая "
-        "на сумму знаменателей, а не среднее процентов МО.",
-        "Проценты округлены до десятых по правилам арифметики (половина — вверх); при нулевом "
-        f"знаменателе показан прочерк «{DASH}». Места в рейтингах — по неокруглённым "
-        "значениям; при равенстве — в порядке списка МО.",
-        f"Отметки: {MARK_INCOMPLETE} — неполный охват выгрузками, {MARK_ANOMALY} — "
-        "зарегистрировано больше, чем сотрудников по реестру (см. раздел «Качество данных»).",
+        METHOD_DATA.format(day=day, start=start),
+        METHOD_REGISTERED,
+        METHOD_ACTIVE.format(rule=_rule_clause(rule)),
+        METHOD_REGION,
+        METHOD_ROUNDING.format(dash=DASH),
+        METHOD_MARKS.format(incomplete=MARK_INCOMPLETE, anomaly=MARK_ANOMALY),
     ]
     if prev_week is not None:
-        items.append(
-            f"<b>Изменение за неделю</b> — к неделе по {date_ru(prev_week)} (предыдущая папка "
-            f"выгрузок), в процентных пунктах (п.\u00a0п.): {UP} — рост, {DOWN} — снижение. "
-            "«Неделя по …» — значение, опубликованное в отчёте за ту неделю. Изменение "
-            "считается по неокруглённым значениям обеих недель и округляется до десятых "
-            "(половина — от нуля), поэтому оно может на 0,1 отличаться от разности двух "
-            "показанных значений: 10,04\u00a0% и 10,16\u00a0% показаны как 10,0 и 10,2, а "
-            "изменение — +0,1. «Изменение места» — на сколько мест МО поднялось "
-            f"({UP}) или опустилось ({DOWN}) в рейтинге.")
+        items.append(METHOD_CHANGES.format(day=date_ru(prev_week), up=UP, down=DOWN))
         if not compare_active:
-            items.append("% активности с предыдущей неделей не сравнивается: она посчитана по "
-                         "другому или неизвестному правилу активности.")
+            items.append(METHOD_NOT_COMPARED)
     if target_pct and target_pct > 0:
-        items.append(f"Целевое значение % активности — {pct_text(round(target_pct, 1))}: "
-                     "линия на диаграммах; в таблице активности столбец «До цели» — отставание "
-                     "МО ниже цели в п.\u00a0п. (со знаком минус).")
+        items.append(METHOD_TARGET.format(target=pct_text(round(target_pct, 1))))
     body = "".join(f"<li>{item}</li>" for item in items)
-    return f'<div class="callout"><b>Как считаются показатели</b><ul>{body}</ul></div>'
+    return f'<div class="callout"><b>{METHOD_TITLE}</b><ul>{body}</ul></div>'
 
 
 def _rule_clause(rule: ActiveRule) -> str:
     text = rule.describe()
-    prefix = "активен, если "
-    return text[len(prefix):] if text.startswith(prefix) else text
-
-
+    return text[len(RULE_PREFIX):] if text.startswith(RULE_PREFIX) else text
 
 def drilldown_html(table: pd.DataFrame) -> str:
     """The annex as HTML: one small table per МО (the coordinator's list), without the
@@ -364,9 +368,8 @@ def drilldown_html(table: pd.DataFrame) -> str:
     parts = []
     for mo, group in table.groupby(COL_MO, sort=False):
         parts.append(f"<h4>{html.escape(str(mo))}</h4>")
-        shown = group.drop(columns=[COL_MO, "По реестру"]).rename(columns={
-            "Зарегистрировано": "Зарег.", "Активные": "Актив.", "% Активности": "% актив.",
-            "ID Сферум": "ID"})  # short headers: the reason column gets the width
+        shown = group.drop(columns=[COL_MO, COL_BY_REGISTER]).rename(
+            columns=ANNEX_SHORT_HEADERS)  # short headers: the reason column gets the width
         parts.append(table_html(shown, mark_column=None, col_widths=(6, 33, 10, 8, 8, 8, 27)))
     return "\n".join(parts)
 
@@ -428,7 +431,7 @@ def quality_html(*, summary: pd.DataFrame, coverage: pd.DataFrame,
     if summary.empty:
         parts.append(note_html(QUALITY_NONE))
     else:
-        parts += [note_html(QUALITY_EXAMPLE_NOTE), table_html(summary, hide=("Код",))]
+        parts += [note_html(QUALITY_EXAMPLE_NOTE), table_html(summary, hide=(COL_CODE,))]
     parts += [f"<h3>{QUALITY_COVERAGE}</h3>",
               table_html(coverage, mark_column=None),
               f"<p>{QUALITY_COVERAGE_MO.format(mark=MARK_INCOMPLETE)}</p>",
@@ -440,9 +443,9 @@ def quality_html(*, summary: pd.DataFrame, coverage: pd.DataFrame,
               note_html(QUALITY_SIGNALS_NOTE.format(threshold=fmt_pct(threshold),
                                                     quota_messages=quota_messages,
                                                     quota_calls=quota_calls))]
-    parts.append(table_html(signals, hide=("Код",), mark_column=None) if not signals.empty
+    parts.append(table_html(signals, hide=(COL_CODE,), mark_column=None) if not signals.empty
                  else note_html(QUALITY_NO_SIGNALS))
-    if not signals.empty and not signals["Код"].isin(PADDING_CODES).any():
+    if not signals.empty and not signals[COL_CODE].isin(PADDING_CODES).any():
         parts.append(note_html(QUALITY_NO_PADDING))
     parts += [f"<h3>{QUALITY_ROWS}</h3>", note_html(QUALITY_ROWS_NOTE),
               table_html(accounting)]
@@ -452,7 +455,7 @@ def quality_html(*, summary: pd.DataFrame, coverage: pd.DataFrame,
         if shown < len(findings_list):
             parts.append(note_html(QUALITY_LIST_CUT.format(shown=shown,
                                                            total=len(findings_list))))
-        parts.append(table_html(findings_list, hide=("Код", "Вид замечания"), limit=shown))
+        parts.append(table_html(findings_list, hide=(COL_CODE, COL_KIND), limit=shown))
     return "\n".join(parts)
 
 

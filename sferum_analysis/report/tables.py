@@ -30,30 +30,81 @@ from ..formatting import DASH, fmt_int, fmt_pct, plural
 from ..metrics import TOTAL, exact_ratio, ranked
 from ..registry import ORG_TYPES
 from .texts import (
+    ALL_TYPES,
+    ANNEX_BELOW_TARGET,
+    BELOW_REGION_OF_TYPE,
+    CHANGE_PREFIX,
     COL_ACTIVE,
+    COL_BY_REGISTER,
     COL_CHANGE,
+    COL_CODE,
+    COL_COUNT,
+    COL_COVERAGE,
+    COL_EXAMPLE,
+    COL_FILE,
+    COL_FILES,
+    COL_IN_REGISTRY,
+    COL_INDICATOR,
+    COL_KIND,
+    COL_LEVEL,
+    COL_MESSAGE,
+    COL_MISSING_REASON,
     COL_MO,
     COL_NOTE,
     COL_NPP,
     COL_ORG,
+    COL_ORG_ID,
+    COL_ORG_TYPE,
     COL_PCT,
     COL_PCT_ACTIVE,
     COL_PCT_REGISTERED,
+    COL_PERCENT,
+    COL_PERSONS,
     COL_PREV,
     COL_RANK,
     COL_RANK_CHANGE,
     COL_REASON,
     COL_REGISTERED,
+    COL_REGISTERED_N,
+    COL_ROW,
+    COL_ROWS_DUPLICATE,
+    COL_ROWS_OTHER_DATES,
+    COL_ROWS_READ,
+    COL_ROWS_REJECTED,
+    COL_ROWS_UNKNOWN,
+    COL_ROWS_USED,
+    COL_STAFF,
     COL_TARGET_GAP,
+    COL_TYPE,
+    COL_TYPE_IN_REGISTRY,
+    COL_TYPE_WITH_EXPORT,
     COL_WEEK,
+    COL_WITH_EXPORT,
+    COL_WITHOUT_EXPORT,
     DOO,
+    EXAMPLE_AT,
+    FLAG_ANOMALY,
+    FLAG_INCOMPLETE,
+    HEADLINE_ACTIVE,
+    HEADLINE_ACTIVE_NOTE,
+    HEADLINE_REGISTERED,
+    HEADLINE_REGISTERED_NOTE,
+    HEADLINE_STAFF,
+    HEADLINE_STAFF_NOTE,
     LEVEL_TITLES,
+    LOW_ACTIVITY,
     NOTE_ANOMALY,
     NOTE_INCOMPLETE,
     NOTE_SIGNAL,
     OO,
+    ORG_FORMS,
+    PADDING_CHECK,
+    PADDING_REASONS,
     REGION_MEAN,
     REGION_TOTAL,
+    STALE_EXPORT,
+    STALE_EXPORT_NEEDED,
+    STALE_PREFIX,
     STATUS_TITLES,
 )
 
@@ -85,7 +136,7 @@ def is_percent_column(column: object) -> bool:
 def is_change_column(column: object) -> bool:
     """Changes in percentage points (``Изменение…``, ``До цели…``), not the rank change."""
     text = str(column)
-    return (text.startswith("Изменение") and text != COL_RANK_CHANGE) or text == COL_TARGET_GAP
+    return (text.startswith(CHANGE_PREFIX) and text != COL_RANK_CHANGE) or text == COL_TARGET_GAP
 
 
 
@@ -157,12 +208,12 @@ def _flags(row: pd.Series, signals: Signals | None = None) -> tuple[list[str], l
     expected, reported = int(row["orgs_expected"]), int(row["orgs_reported"])
     if reported < expected:
         classes.append("incomplete")
-        notes.append(f"{NOTE_INCOMPLETE}выгрузки от {reported} из {expected} "
-                     f"{plural(expected, 'организации', 'организаций', 'организаций')}")
+        notes.append(NOTE_INCOMPLETE + FLAG_INCOMPLETE.format(
+            reported=reported, expected=expected, orgs=plural(expected, *ORG_FORMS)))
     if bool(row["register_exceeded"]):
         classes.append("anomaly")
-        notes.append(f"{NOTE_ANOMALY}{fmt_int(row['registered'])} "
-                     f"при {fmt_int(row['staff_total'])} по реестру")
+        notes.append(NOTE_ANOMALY + FLAG_ANOMALY.format(registered=fmt_int(row["registered"]),
+                                                        staff=fmt_int(row["staff_total"])))
     found = (signals or {}).get((str(row["org_type"]), str(row["mo"])))
     if found:
         classes.append("signal")
@@ -179,16 +230,16 @@ def headline_table(metrics: pd.DataFrame, org_type: str = DOO) -> pd.DataFrame:
     """Regional headline: registered N (P %) and active N (P %), pooled (the ``total`` row)."""
     _, total = _type_block(metrics, org_type)
     rows = [
-        {"Показатель": f"Сотрудников {org_type} по реестру", "Человек": total["staff_total"],
-         "%": pd.NA, COL_NOTE: "численность по реестру организаций"},
-        {"Показатель": "Зарегистрированы в ИКОП «Сферум»", "Человек": total["registered"],
-         "%": total["pct_registered"], COL_NOTE: "% — от численности по реестру"},
-        {"Показатель": "Активны в ИКОП «Сферум»", "Человек": total["active"],
-         "%": total["pct_active"], COL_NOTE: "% — от зарегистрированных"},
+        {COL_INDICATOR: HEADLINE_STAFF.format(org_type=org_type), COL_PERSONS: total["staff_total"],
+         COL_PERCENT: pd.NA, COL_NOTE: HEADLINE_STAFF_NOTE},
+        {COL_INDICATOR: HEADLINE_REGISTERED, COL_PERSONS: total["registered"],
+         COL_PERCENT: total["pct_registered"], COL_NOTE: HEADLINE_REGISTERED_NOTE},
+        {COL_INDICATOR: HEADLINE_ACTIVE, COL_PERSONS: total["active"],
+         COL_PERCENT: total["pct_active"], COL_NOTE: HEADLINE_ACTIVE_NOTE},
     ]
     for row in rows:
         row[ROW_CLASS] = ""
-    return _frame(rows, {"Показатель": "string", "Человек": "Int64", "%": "Float64",
+    return _frame(rows, {COL_INDICATOR: "string", COL_PERSONS: "Int64", COL_PERCENT: "Float64",
                          COL_NOTE: "string", ROW_CLASS: "string"})
 
 
@@ -400,11 +451,11 @@ def drilldown_table(org_metrics: pd.DataFrame, metrics: pd.DataFrame, week: str,
         reported = rec["status"] == "reported"
         rows.append({
             "_mo": order.get(rec["mo"], 99), "_group": group,
-            COL_MO: rec["mo"], "Тип": rec["org_type"], COL_ORG: rec["org_name"],
-            "ID Сферум": rec["org_id"], "По реестру": rec["staff_total"],
-            "Зарегистрировано": rec["registered"] if reported else pd.NA,
-            "Активные": rec["active"] if reported else pd.NA,
-            "% Активности": _org_pct(rec["active"], rec["registered"]) if reported else pd.NA,
+            COL_MO: rec["mo"], COL_TYPE: rec["org_type"], COL_ORG: rec["org_name"],
+            COL_ORG_ID: rec["org_id"], COL_BY_REGISTER: rec["staff_total"],
+            COL_REGISTERED_N: rec["registered"] if reported else pd.NA,
+            COL_ACTIVE: rec["active"] if reported else pd.NA,
+            COL_PCT: _org_pct(rec["active"], rec["registered"]) if reported else pd.NA,
             COL_REASON: reason, ROW_CLASS: css,
         })
 
@@ -415,18 +466,15 @@ def drilldown_table(org_metrics: pd.DataFrame, metrics: pd.DataFrame, week: str,
         if status == "reported":
             continue
         reason = _missing_reason(rec)
-        if reason.startswith("выгрузка устарела"):
-            reason += f", а нужна {day} (прислали старую выгрузку?)"
+        if reason.startswith(STALE_PREFIX):
+            reason += STALE_EXPORT_NEEDED.format(day=day)
         add(rec, 0, reason, "incomplete")
 
-    codes_text = {"identical_counts": "у большинства сотрудников одинаковое число сообщений",
-                  "quota_jump": "счётчики многих сотрудников выросли с нуля ровно до порога"}
     reported = orgs[orgs["status"] == "reported"]
     for _, rec in reported.iterrows():
         codes = flagged.get(str(rec["org_id"]))
         if codes:
-            reason = "; ".join(codes_text[c] for c in dict.fromkeys(codes)) + \
-                " — проверьте, не накручена ли статистика (см. «Качество данных»)"
+            reason = "; ".join(PADDING_REASONS[c] for c in dict.fromkeys(codes)) + PADDING_CHECK
             add(rec, 1, reason, "anomaly")
 
     low = []
@@ -435,13 +483,14 @@ def drilldown_table(org_metrics: pd.DataFrame, metrics: pd.DataFrame, week: str,
             continue
         ratio = exact_ratio(int(rec["active"]), int(rec["registered"]))
         if target:
-            limit, words = float(target), f"ниже цели {pct_text(round(float(target), 1))}"
+            limit = float(target)
+            words = ANNEX_BELOW_TARGET.format(target=pct_text(round(float(target), 1)))
         else:
             total = regional.get(str(rec["org_type"]))
             if total is None or pd.isna(total["pct_active"]):
                 continue
             limit = float(total["pct_active"])
-            words = f"ниже среднего по региону для {rec['org_type']} ({pct_text(limit)})"
+            words = BELOW_REGION_OF_TYPE.format(org_type=rec["org_type"], value=pct_text(limit))
         if ratio * 100 >= limit:
             continue
         low.append((rec, ratio, words))
@@ -452,11 +501,11 @@ def drilldown_table(org_metrics: pd.DataFrame, metrics: pd.DataFrame, week: str,
         if taken.get(rec["mo"], 0) >= per_mo:
             continue
         taken[rec["mo"]] = taken.get(rec["mo"], 0) + 1
-        add(rec, 2, f"низкая активность: {words}", "")
+        add(rec, 2, LOW_ACTIVITY.format(why=words), "")
 
-    dtypes = {COL_MO: "string", "Тип": "string", COL_ORG: "string", "ID Сферум": "string",
-              "По реестру": "Int64", "Зарегистрировано": "Int64", "Активные": "Int64",
-              "% Активности": "Float64", COL_REASON: "string", ROW_CLASS: "string"}
+    dtypes = {COL_MO: "string", COL_TYPE: "string", COL_ORG: "string", COL_ORG_ID: "string",
+              COL_BY_REGISTER: "Int64", COL_REGISTERED_N: "Int64", COL_ACTIVE: "Int64",
+              COL_PCT: "Float64", COL_REASON: "string", ROW_CLASS: "string"}
     if not rows:
         return _frame([], dtypes)
     frame = pd.DataFrame(rows)
@@ -470,7 +519,8 @@ def _example(rec: pd.Series, limit: int = 90) -> str:
     """Where to look for one finding: ``file, строка N``, else the start of its message."""
     file = "" if pd.isna(rec["file"]) else str(rec["file"])
     if file:
-        return f"{file}, строка {int(rec['row'])}" if not pd.isna(rec["row"]) else file
+        return EXAMPLE_AT.format(file=file, row=int(rec["row"])) if not pd.isna(rec["row"]) \
+            else file
     message = str(rec["message"])
     return message if len(message) <= limit else message[:limit - 1].rstrip() + "…"
 
@@ -486,11 +536,11 @@ def findings_summary_table(findings: pd.DataFrame) -> pd.DataFrame:
                           key=lambda kv: (level_order[str(CODES[kv[0]][0])], code_order[kv[0]])):
         level, title = CODES[code]
         first = findings[findings["code"] == code].iloc[0]
-        rows.append({"Вид замечания": title, "Уровень": LEVEL_TITLES[str(level)], "Код": code,
-                     "Количество": int(n), "Пример": _example(first),
+        rows.append({COL_KIND: title, COL_LEVEL: LEVEL_TITLES[str(level)], COL_CODE: code,
+                     COL_COUNT: int(n), COL_EXAMPLE: _example(first),
                      ROW_CLASS: "anomaly" if level == Level.ERROR else ""})
-    return _frame(rows, {"Вид замечания": "string", "Уровень": "string", "Код": "string",
-                         "Количество": "Int64", "Пример": "string", ROW_CLASS: "string"})
+    return _frame(rows, {COL_KIND: "string", COL_LEVEL: "string", COL_CODE: "string",
+                         COL_COUNT: "Int64", COL_EXAMPLE: "string", ROW_CLASS: "string"})
 
 
 #: Findings that point at municipalities or organisations to check (anomalies, padding).
@@ -503,12 +553,12 @@ def signals_table(findings: pd.DataFrame, codes: Iterable[str] = SIGNAL_CODES) -
     chosen = findings[findings["code"].isin(codes)] if len(findings) else findings
     rank = {c: i for i, c in enumerate(codes)}
     chosen = chosen.assign(_c=chosen["code"].map(rank)).sort_values("_c", kind="stable")
-    rows = [{"Вид замечания": CODES[str(rec["code"])][1], "Код": rec["code"],
-             "Файл": "" if pd.isna(rec["file"]) else rec["file"], "Строка": rec["row"],
-             "Сообщение": rec["message"], ROW_CLASS: "anomaly"}
+    rows = [{COL_KIND: CODES[str(rec["code"])][1], COL_CODE: rec["code"],
+             COL_FILE: "" if pd.isna(rec["file"]) else rec["file"], COL_ROW: rec["row"],
+             COL_MESSAGE: rec["message"], ROW_CLASS: "anomaly"}
             for _, rec in chosen.iterrows()]
-    return _frame(rows, {"Вид замечания": "string", "Код": "string", "Файл": "string",
-                         "Строка": "Int64", "Сообщение": "string", ROW_CLASS: "string"})
+    return _frame(rows, {COL_KIND: "string", COL_CODE: "string", COL_FILE: "string",
+                         COL_ROW: "Int64", COL_MESSAGE: "string", ROW_CLASS: "string"})
 
 
 def coverage_mo_table(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -518,8 +568,9 @@ def coverage_mo_table(metrics: pd.DataFrame) -> pd.DataFrame:
     block = metrics.set_index(["org_type", "mo"])
     dtypes = {COL_MO: "string"}
     for t in types:
-        dtypes |= {f"{t} в реестре": "Int64", f"{t} с выгрузкой": "Int64"}
-    dtypes |= {"Охват, %": "Float64", ROW_CLASS: "string"}
+        dtypes |= {COL_TYPE_IN_REGISTRY.format(org_type=t): "Int64",
+                   COL_TYPE_WITH_EXPORT.format(org_type=t): "Int64"}
+    dtypes |= {COL_COVERAGE: "Float64", ROW_CLASS: "string"}
     rows = []
     for mo in [*municipalities.canonical_names(), TOTAL]:
         row: dict = {COL_MO: REGION_TOTAL if mo == TOTAL else mo}
@@ -528,8 +579,9 @@ def coverage_mo_table(metrics: pd.DataFrame) -> pd.DataFrame:
             rec = block.loc[(t, mo)]
             e, r = int(rec["orgs_expected"]), int(rec["orgs_reported"])
             expected, reported = expected + e, reported + r
-            row[f"{t} в реестре"], row[f"{t} с выгрузкой"] = e, r
-        row["Охват, %"] = _pct(reported, expected)
+            row[COL_TYPE_IN_REGISTRY.format(org_type=t)] = e
+            row[COL_TYPE_WITH_EXPORT.format(org_type=t)] = r
+        row[COL_COVERAGE] = _pct(reported, expected)
         row[ROW_CLASS] = "total" if mo == TOTAL else ("incomplete" if reported < expected
                                                       else "")
         rows.append(row)
@@ -544,17 +596,17 @@ def coverage_table(org_metrics: pd.DataFrame) -> pd.DataFrame:
         orgs = org_metrics[org_metrics["org_type"] == org_type]
         expected = len(orgs)
         reported = int((orgs["status"] == "reported").sum())
-        rows.append({"Тип организаций": org_type, "В реестре": expected,
-                     "С выгрузкой": reported, "Без выгрузки": expected - reported,
-                     "Охват, %": _pct(reported, expected),
+        rows.append({COL_ORG_TYPE: org_type, COL_IN_REGISTRY: expected,
+                     COL_WITH_EXPORT: reported, COL_WITHOUT_EXPORT: expected - reported,
+                     COL_COVERAGE: _pct(reported, expected),
                      ROW_CLASS: "incomplete" if reported < expected else ""})
     expected, reported = len(org_metrics), int((org_metrics["status"] == "reported").sum())
-    rows.append({"Тип организаций": "Всего", "В реестре": expected, "С выгрузкой": reported,
-                 "Без выгрузки": expected - reported, "Охват, %": _pct(reported, expected),
+    rows.append({COL_ORG_TYPE: ALL_TYPES, COL_IN_REGISTRY: expected, COL_WITH_EXPORT: reported,
+                 COL_WITHOUT_EXPORT: expected - reported, COL_COVERAGE: _pct(reported, expected),
                  ROW_CLASS: "total"})
-    return _frame(rows, {"Тип организаций": "string", "В реестре": "Int64",
-                         "С выгрузкой": "Int64", "Без выгрузки": "Int64", "Охват, %": "Float64",
-                         ROW_CLASS: "string"})
+    return _frame(rows, {COL_ORG_TYPE: "string", COL_IN_REGISTRY: "Int64",
+                         COL_WITH_EXPORT: "Int64", COL_WITHOUT_EXPORT: "Int64",
+                         COL_COVERAGE: "Float64", ROW_CLASS: "string"})
 
 
 def _pct(numerator: int, denominator: int) -> float | None:
@@ -572,13 +624,13 @@ def coverage_by_mo_table(metrics: pd.DataFrame, only_incomplete: bool = True) ->
     order = municipalities.order_of()
     block = block.assign(_t=block["org_type"].map(type_order), _o=block["mo"].map(order)) \
         .sort_values(["_t", "_o"], kind="stable")
-    rows = [{"Тип": rec["org_type"], COL_MO: rec["mo"], "В реестре": rec["orgs_expected"],
-             "С выгрузкой": rec["orgs_reported"],
-             "Охват, %": _pct(rec["orgs_reported"], rec["orgs_expected"]),
+    rows = [{COL_TYPE: rec["org_type"], COL_MO: rec["mo"], COL_IN_REGISTRY: rec["orgs_expected"],
+             COL_WITH_EXPORT: rec["orgs_reported"],
+             COL_COVERAGE: _pct(rec["orgs_reported"], rec["orgs_expected"]),
              ROW_CLASS: "incomplete" if rec["orgs_reported"] < rec["orgs_expected"] else ""}
             for _, rec in block.iterrows()]
-    return _frame(rows, {"Тип": "string", COL_MO: "string", "В реестре": "Int64",
-                         "С выгрузкой": "Int64", "Охват, %": "Float64", ROW_CLASS: "string"})
+    return _frame(rows, {COL_TYPE: "string", COL_MO: "string", COL_IN_REGISTRY: "Int64",
+                         COL_WITH_EXPORT: "Int64", COL_COVERAGE: "Float64", ROW_CLASS: "string"})
 
 
 def _sorted_orgs(orgs: pd.DataFrame) -> pd.DataFrame:
@@ -593,45 +645,45 @@ def _missing_reason(rec: pd.Series) -> str:
     status = str(rec["status"])
     last = rec.get("last_date", pd.NA)
     if status == "no_data_for_date" and bool(rec.get("stale", False)) and not pd.isna(last):
-        return f"выгрузка устарела: последняя дата в файле {date_ru(str(last))}"
+        return STALE_EXPORT.format(day=date_ru(str(last)))
     return STATUS_TITLES.get(status, status)
 
 
 def missing_exports_table(org_metrics: pd.DataFrame) -> pd.DataFrame:
     """Organisations of the registry without a usable export (names of organisations only)."""
     missing = _sorted_orgs(org_metrics[org_metrics["status"] != "reported"])
-    rows = [{"Тип": rec["org_type"], COL_MO: rec["mo"], "Организация": rec["org_name"],
-             "ID Сферум": rec["org_id"], "Причина": _missing_reason(rec),
-             "Педагогов по реестру": rec["staff_total"], ROW_CLASS: "incomplete"}
+    rows = [{COL_TYPE: rec["org_type"], COL_MO: rec["mo"], COL_ORG: rec["org_name"],
+             COL_ORG_ID: rec["org_id"], COL_MISSING_REASON: _missing_reason(rec),
+             COL_STAFF: rec["staff_total"], ROW_CLASS: "incomplete"}
             for _, rec in missing.iterrows()]
-    return _frame(rows, {"Тип": "string", COL_MO: "string", "Организация": "string",
-                         "ID Сферум": "string", "Причина": "string",
-                         "Педагогов по реестру": "Int64", ROW_CLASS: "string"})
+    return _frame(rows, {COL_TYPE: "string", COL_MO: "string", COL_ORG: "string",
+                         COL_ORG_ID: "string", COL_MISSING_REASON: "string",
+                         COL_STAFF: "Int64", ROW_CLASS: "string"})
 
 
 def anomalies_table(org_metrics: pd.DataFrame) -> pd.DataFrame:
     """Organisations with more registered persons than staff on the register."""
     over = _sorted_orgs(org_metrics[org_metrics["registered"] > org_metrics["staff_total"]])
-    rows = [{"Тип": rec["org_type"], COL_MO: rec["mo"], "Организация": rec["org_name"],
-             "ID Сферум": rec["org_id"], "Зарегистрировано": rec["registered"],
-             "По реестру": rec["staff_total"], ROW_CLASS: "anomaly"}
+    rows = [{COL_TYPE: rec["org_type"], COL_MO: rec["mo"], COL_ORG: rec["org_name"],
+             COL_ORG_ID: rec["org_id"], COL_REGISTERED_N: rec["registered"],
+             COL_BY_REGISTER: rec["staff_total"], ROW_CLASS: "anomaly"}
             for _, rec in over.iterrows()]
-    return _frame(rows, {"Тип": "string", COL_MO: "string", "Организация": "string",
-                         "ID Сферум": "string", "Зарегистрировано": "Int64",
-                         "По реестру": "Int64", ROW_CLASS: "string"})
+    return _frame(rows, {COL_TYPE: "string", COL_MO: "string", COL_ORG: "string",
+                         COL_ORG_ID: "string", COL_REGISTERED_N: "Int64",
+                         COL_BY_REGISTER: "Int64", ROW_CLASS: "string"})
 
 
 def findings_list_table(findings: pd.DataFrame) -> pd.DataFrame:
     """Every finding: level, code, kind, file, row, message (messages hold no names)."""
-    rows = [{"Уровень": LEVEL_TITLES.get(str(rec["level"]), str(rec["level"])),
-             "Код": rec["code"], "Вид замечания": CODES[str(rec["code"])][1]
+    rows = [{COL_LEVEL: LEVEL_TITLES.get(str(rec["level"]), str(rec["level"])),
+             COL_CODE: rec["code"], COL_KIND: CODES[str(rec["code"])][1]
              if str(rec["code"]) in CODES else str(rec["code"]),
-             "Файл": rec["file"] if pd.notna(rec["file"]) else "",
-             "Строка": rec["row"], "Сообщение": rec["message"],
+             COL_FILE: rec["file"] if pd.notna(rec["file"]) else "",
+             COL_ROW: rec["row"], COL_MESSAGE: rec["message"],
              ROW_CLASS: "anomaly" if str(rec["level"]) == str(Level.ERROR) else ""}
             for _, rec in findings.iterrows()]
-    return _frame(rows, {"Уровень": "string", "Код": "string", "Вид замечания": "string",
-                         "Файл": "string", "Строка": "Int64", "Сообщение": "string",
+    return _frame(rows, {COL_LEVEL: "string", COL_CODE: "string", COL_KIND: "string",
+                         COL_FILE: "string", COL_ROW: "Int64", COL_MESSAGE: "string",
                          ROW_CLASS: "string"})
 
 
@@ -641,12 +693,12 @@ def row_accounting_table(files: pd.DataFrame) -> pd.DataFrame:
     registry (``unknown_org``) pass the same checks but are not counted: they have a
     column of their own, never «Учтено»."""
     unknown = files["status"].astype("string").eq("unknown_org").fillna(False)
-    row = {"Файлов": len(files), "Строк прочитано": int(files["rows_read"].sum()),
-           "Учтено": int(files.loc[~unknown, "rows_used"].sum()),
-           "Не учтено (организации нет в реестре)": int(files.loc[unknown, "rows_used"].sum()),
-           "Других дат": int(files["rows_other_dates"].sum()),
-           "Повторов": int(files["rows_duplicate"].sum()),
-           "Отклонено": int(files["rows_rejected"].sum()), ROW_CLASS: ""}
+    row = {COL_FILES: len(files), COL_ROWS_READ: int(files["rows_read"].sum()),
+           COL_ROWS_USED: int(files.loc[~unknown, "rows_used"].sum()),
+           COL_ROWS_UNKNOWN: int(files.loc[unknown, "rows_used"].sum()),
+           COL_ROWS_OTHER_DATES: int(files["rows_other_dates"].sum()),
+           COL_ROWS_DUPLICATE: int(files["rows_duplicate"].sum()),
+           COL_ROWS_REJECTED: int(files["rows_rejected"].sum()), ROW_CLASS: ""}
     return _frame([row], {**{c: "Int64" for c in row if c != ROW_CLASS}, ROW_CLASS: "string"})
 
 

@@ -80,6 +80,49 @@ COL_PREV = "Неделя по {day}, %"
 #: A week of the trend sheets: ``29.01.2024, %``.
 COL_WEEK = "{day}, %"
 
+#: Prefix of the change columns in p. p. (:data:`COL_CHANGE`, ``Изменение…``).
+CHANGE_PREFIX = "Изменение"
+# headline table
+COL_INDICATOR = "Показатель"
+COL_PERSONS = "Человек"
+COL_PERCENT = "%"
+# organisations (annex, quality tables)
+COL_TYPE = "Тип"
+COL_ORG_ID = "ID Сферум"
+COL_BY_REGISTER = "По реестру"
+COL_REGISTERED_N = "Зарегистрировано"
+COL_MISSING_REASON = "Причина"
+COL_STAFF = "Педагогов по реестру"
+# coverage
+COL_ORG_TYPE = "Тип организаций"
+COL_IN_REGISTRY = "В реестре"
+COL_WITH_EXPORT = "С выгрузкой"
+COL_WITHOUT_EXPORT = "Без выгрузки"
+COL_COVERAGE = "Охват, %"
+COL_TYPE_IN_REGISTRY = "{org_type} в реестре"
+COL_TYPE_WITH_EXPORT = "{org_type} с выгрузкой"
+ALL_TYPES = "Всего"
+# findings
+COL_KIND = "Вид замечания"
+COL_LEVEL = "Уровень"
+COL_CODE = "Код"
+COL_COUNT = "Количество"
+COL_EXAMPLE = "Пример"
+COL_FILE = "Файл"
+COL_ROW = "Строка"
+COL_MESSAGE = "Сообщение"
+# row accounting
+COL_FILES = "Файлов"
+COL_ROWS_READ = "Строк прочитано"
+COL_ROWS_USED = "Учтено"
+COL_ROWS_UNKNOWN = "Не учтено (организации нет в реестре)"
+COL_ROWS_OTHER_DATES = "Других дат"
+COL_ROWS_DUPLICATE = "Повторов"
+COL_ROWS_REJECTED = "Отклонено"
+#: Short headers of the annex's HTML tables (the reason column gets the width).
+ANNEX_SHORT_HEADERS = {COL_REGISTERED_N: "Зарег.", "Активные": "Актив.",
+                       "% Активности": "% актив.", COL_ORG_ID: "ID"}
+
 REGION_MEAN = "Среднее значение по региону"
 REGION_TOTAL = "Итого по региону"
 
@@ -92,12 +135,103 @@ NOTE_INCOMPLETE = "неполный охват: "
 NOTE_ANOMALY = "зарегистрировано больше, чем по реестру: "
 NOTE_SIGNAL = "проверьте: "
 
+#: Note parts of a marked МО row (after :data:`NOTE_INCOMPLETE` / :data:`NOTE_ANOMALY`).
+FLAG_INCOMPLETE = "выгрузки от {reported} из {expected} {orgs}"
+ORG_FORMS = ("организации", "организаций", "организаций")  # plural(n, one, few, many)
+FLAG_ANOMALY = "{registered} при {staff} по реестру"
+
+#: The headline table (XLSX) and cards (HTML).
+HEADLINE_STAFF = "Сотрудников {org_type} по реестру"
+HEADLINE_STAFF_NOTE = "численность по реестру организаций"
+HEADLINE_REGISTERED = "Зарегистрированы в ИКОП «Сферум»"
+HEADLINE_REGISTERED_NOTE = "% — от численности по реестру"
+HEADLINE_ACTIVE = "Активны в ИКОП «Сферум»"
+HEADLINE_ACTIVE_NOTE = "% — от зарегистрированных"
+HEADLINE_OF_STAFF = "от {staff} сотрудников {org_type} по реестру"
+HEADLINE_OF_REGISTERED = "от зарегистрированных"
+HEADLINE_CHANGE_UNIT = f"{NBSP}{PP}"
+HEADLINE_CHANGE = " к неделе по {day} (было {before})"
+
+#: Title line: which week the report compares with.
+COMPARE_NONE = "Предыдущей недели в данных нет: сравнения за неделю нет."
+COMPARE_WITH = "Сравнение — с предыдущей неделей, по {day}."
+COMPARE_PENDING = "Предыдущая неделя (по {day}) ещё не обработана: сравнения за неделю нет."
+
+COVERAGE_NOTE = "Выгрузки за отчётную дату получены от {reported} из {expected} {org_type}."
+COVERAGE_NOTE_REST = (" Педагоги остальных {rest} входят в численность по реестру, но не в "
+                      "число зарегистрированных (см. «Качество данных»).")
+
+#: Footnotes under a table: one per mark (:func:`..html.footnotes_html`).
+#: Columns of % registered: their footnote says why the value may be understated.
+REGISTERED_COLUMN_PREFIXES = ("% Зарегистрированных", "% зарег")
+FOOTNOTE_HINT_REGISTERED = ("педагоги организаций без выгрузки входят в численность по "
+                            "реестру, поэтому % зарегистрированных может быть занижен")
+FOOTNOTE_HINT_OTHER = "значения — только по организациям с выгрузкой"
+FOOTNOTE_INCOMPLETE = "Неполный охват выгрузками ({hint})"
+FOOTNOTE_ANOMALY = ("Зарегистрировано больше сотрудников, чем по реестру (вероятно, устарела "
+                    "численность в реестре; проверьте)")
+FOOTNOTE_SIGNAL = ("Резкое изменение за неделю или признаки накрутки статистики (подробности "
+                   "— в разделе «Качество данных»; проверьте, прежде чем делать выводы)")
+
+#: «Как считаются показатели» (:func:`..html.method_note_html`); items are HTML.
+METHOD_TITLE = "Как считаются показатели"
+METHOD_DATA = ("Данные — выгрузки «По учителям» из ИКОП «Сферум» (по одной на организацию); "
+               "учтены строки за отчётную дату {day}. Счётчики сообщений и звонков в них — "
+               "за 7 дней, с {start} по {day}.")
+METHOD_REGISTERED = (
+    "<b>Зарегистрированные</b> — сотрудники, которые есть в выгрузке организации за "
+    "отчётную дату (один человек в одной организации считается один раз). "
+    "<b>% зарегистрированных</b> — от численности педагогов (для ДОО — воспитателей) "
+    "по реестру организаций, включая организации без выгрузки.")
+METHOD_ACTIVE = ("<b>Активные</b> — зарегистрированные, у которых {rule}. "
+                 "<b>% активности</b> — от зарегистрированных.")
+#: ``ActiveRule.describe()`` starts so; the method note uses the rest of it.
+RULE_PREFIX = "активен, если "
+METHOD_REGION = ("<b>Значения по региону</b> — сводные: сумма по всем организациям региона, "
+                 "делённая на сумму знаменателей, а не среднее процентов МО.")
+METHOD_ROUNDING = (
+    "Проценты округлены до десятых по правилам арифметики (половина — вверх); при нулевом "
+    "знаменателе показан прочерк «{dash}». Места в рейтингах — по неокруглённым "
+    "значениям; при равенстве — в порядке списка МО.")
+METHOD_MARKS = ("Отметки: {incomplete} — неполный охват выгрузками, {anomaly} — "
+                "зарегистрировано больше, чем сотрудников по реестру (см. раздел «Качество "
+                "данных»).")
+METHOD_CHANGES = (
+    "<b>Изменение за неделю</b> — к неделе по {day} (предыдущая папка "
+    f"выгрузок), в процентных пунктах ({PP}): {{up}} — рост, {{down}} — снижение. "
+    "«Неделя по …» — значение, опубликованное в отчёте за ту неделю. Изменение "
+    "считается по неокруглённым значениям обеих недель и округляется до десятых "
+    "(половина — от нуля), поэтому оно может на 0,1 отличаться от разности двух "
+    f"показанных значений: 10,04{NBSP}% и 10,16{NBSP}% показаны как 10,0 и 10,2, а "
+    "изменение — +0,1. «Изменение места» — на сколько мест МО поднялось "
+    "({up}) или опустилось ({down}) в рейтинге.")
+METHOD_NOT_COMPARED = ("% активности с предыдущей неделей не сравнивается: она посчитана по "
+                       "другому или неизвестному правилу активности.")
+METHOD_TARGET = ("Целевое значение % активности — {target}: линия на диаграммах; в таблице "
+                 "активности столбец «До цели» — отставание МО ниже цели в "
+                 f"{PP} (со знаком минус).")
+
 LEVEL_TITLES = {"error": "ошибка", "warning": "предупреждение", "info": "сведения"}
 STATUS_TITLES = {
     "missing_export": "нет файла выгрузки",
     "no_data_for_date": "в выгрузке нет строк за отчётную дату",
     "unreadable": "файл выгрузки не удалось прочитать",
 }
+
+# ----------------------------------------------------------------------- charts
+CHART_REGION = "регион {value}"
+CHART_TARGET = "цель {value}"
+LEGEND_REGION = REGION_MEAN + ": {value}"
+LEGEND_TARGET = "Цель: {value}"
+LEGEND_BELOW_MARKER = "$А$"  # a red letter: "the МО name is red"
+LEGEND_BELOW = "ниже цели ({below}): МО красным"
+LEGEND_INCOMPLETE = MARK_INCOMPLETE + " неполный охват выгрузками"
+LEGEND_ANOMALY = MARK_ANOMALY + " зарегистрировано больше, чем по реестру"
+LEGEND_SIGNAL = MARK_SIGNAL + " резкое изменение или признаки накрутки"
+PANEL_REGISTERED = "% зарегистрированных"
+PANEL_ACTIVE = "% активности"
+HEATMAP_REGION = "Регион"
+HEATMAP_SCALE = "% (100 и выше — самый тёмный цвет; серым — нет значения)"
 
 # ----------------------------------------------------------------------- section notes
 #: Under a table with week-over-week columns; ``{ranks}`` is :data:`CHANGES_NOTE_RANKS`
@@ -161,6 +295,19 @@ ANNEX_CALLOUT = (
 ANNEX_BELOW_TARGET = "ниже цели {target}"
 ANNEX_BELOW_REGION = "ниже среднего по региону для своего типа"
 ANNEX_NONE = "Таких организаций нет."
+#: Why an organisation is in the annex.
+STALE_PREFIX = "выгрузка устарела"
+STALE_EXPORT = STALE_PREFIX + ": последняя дата в файле {day}"
+STALE_EXPORT_NEEDED = ", а нужна {day} (прислали старую выгрузку?)"
+PADDING_REASONS = {
+    "identical_counts": "у большинства сотрудников одинаковое число сообщений",
+    "quota_jump": "счётчики многих сотрудников выросли с нуля ровно до порога",
+}
+PADDING_CHECK = " — проверьте, не накручена ли статистика (см. «Качество данных»)"
+BELOW_REGION_OF_TYPE = "ниже среднего по региону для {org_type} ({value})"
+LOW_ACTIVITY = "низкая активность: {why}"
+#: Where to look for a finding in the quality summary.
+EXAMPLE_AT = "{file}, строка {row}"
 
 # ----------------------------------------------------------------------- XLSX sheets
 SHEET_HEADLINE = "Сотрудники ДОО"
