@@ -18,7 +18,6 @@ from ..metrics import ActiveRule, same_rule
 from ..storage import read_parquet
 
 
-# ----------------------------------------------------------------------- loading
 @dataclass
 class ReportData:
     """What the report is built from; the table of persons (names) is never loaded.
