@@ -235,13 +235,15 @@ def ranked(metrics: pd.DataFrame, org_type: str, by: str,
            municipalities: Municipalities | None = None) -> pd.DataFrame:
     """Rows of one type ranked by ``registered`` or ``active`` (NA ranks last, canonical).
 
-    ``municipalities``: the list the metrics were computed with (built-in if None).
+    ``municipalities``: the list the metrics were computed with; None: the order of the
+    rows (:func:`mo_metrics` gives them in canonical order).
     """
     rank_col = f"rank_{by}"
     block = metrics[(metrics["org_type"] == org_type) & (metrics["mo"] != TOTAL)]
-    order = (Municipalities.builtin() if municipalities is None else municipalities).order_of()
+    ordinal = (block["mo"].map(municipalities.order_of()) if municipalities is not None
+               else pd.Series(range(len(block)), index=block.index))
     return (
-        block.assign(_na=block[rank_col].isna(), _ord=block["mo"].map(order))
+        block.assign(_na=block[rank_col].isna(), _ord=ordinal)
         .sort_values(["_na", rank_col, "_ord"], kind="stable")
         .drop(columns=["_na", "_ord"])
         .reset_index(drop=True)

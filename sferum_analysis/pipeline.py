@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import __version__, publish, store
 from .config import NOTEBOOKS_DIR, Paths, parse_week
+from .report.texts import EDITION_SHORT as EDITIONS
 from .run_config import RunConfig
 from .steps import UserError, read_workspace_registry, week_dir
 from .storage import read_parquet, write_json
@@ -36,9 +37,6 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
 CLEAN_NOTEBOOK = "01_clean.ipynb"
 METRICS_NOTEBOOK = "02_metrics.ipynb"
 REPORT_NOTEBOOK = "03_report.ipynb"
-#: Editions of the report: ``ministry`` (no annex) and ``internal`` (with the annex of
-#: organisations to call, for the centre and the municipal coordinators).
-EDITIONS = {"ministry": "для министерства", "internal": "внутренняя"}
 
 
 class StepFailed(Exception):

@@ -81,7 +81,7 @@ class ProcessedWeek:
     """
 
     week: str
-    directory: Path
+    directory: Path | None = None
     persons: pd.DataFrame | None = None
     orgs: pd.DataFrame | None = None
     files: pd.DataFrame | None = None

@@ -99,7 +99,7 @@ def _event_attributes(soup: BeautifulSoup) -> list[str]:
 
 @pytest.mark.slow
 def test_markup_is_text_in_the_html(hostile_run):
-    html = (hostile_run / f"sferum_{WEEK}.html").read_text(encoding="utf-8")
+    html = (hostile_run / f"sferum_{WEEK}_internal.html").read_text(encoding="utf-8")
     soup = BeautifulSoup(html, "html.parser")
     assert soup.find_all("script") == []
     assert soup.find_all(["iframe", "object", "embed", "svg", "link"]) == []
@@ -120,7 +120,7 @@ def test_markup_is_text_in_the_html(hostile_run):
 
 @pytest.mark.slow
 def test_xlsx_cells_are_never_formulas(hostile_run):
-    wb = openpyxl.load_workbook(hostile_run / f"sferum_{WEEK}.xlsx")
+    wb = openpyxl.load_workbook(hostile_run / f"sferum_{WEEK}_internal.xlsx")
     values = []
     for ws in wb.worksheets:
         for row in ws.iter_rows():

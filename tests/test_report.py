@@ -1,4 +1,4 @@
-"""The published week: report tables and charts (report.py), HTML, PDF and XLSX of a run.
+"""The published week: report tables and charts (the report package), HTML, PDF and XLSX of a run.
 
 Fast tests build tiny metrics by hand and check the builders. Slow tests copy the sample
 data (``data/raw``; ``SFERUM_SAMPLE_RAW`` may point elsewhere: the registry and the three
@@ -432,7 +432,7 @@ def test_published_files(sample):
 @pytest.mark.slow
 def test_html_headings_and_columns_in_contract_order(soup):
     assert soup.find("h1").get_text(strip=True) == (
-        "Использование ИКОП «Сферум» — неделя по 29.01.2024")
+        "Орловская область: использование ИКОП «Сферум» — неделя по 29.01.2024")
     headings = [h.get_text(strip=True) for h in soup.find_all("h2")]
     expected = ["Сотрудники ДОО в ИКОП «Сферум»", "% зарегистрированных сотрудников",
                 "% активности сотрудников", "Активность педагогов в районах",
@@ -716,7 +716,8 @@ def test_real_report_in_headless_chromium(sample, browser, tmp_path):  # noqa: F
     assert facts["errors"] == []
     assert facts["remote_requests"] == []
     assert facts["lang"] == "ru" and facts["charset"] == "UTF-8"
-    assert facts["h1"].strip() == "Использование ИКОП «Сферум» — неделя по 29.01.2024"
+    assert facts["h1"].strip() == (
+        "Орловская область: использование ИКОП «Сферум» — неделя по 29.01.2024")
     assert facts["scripts"] == 0
     assert facts["images"] == 4 and facts["brokenImages"] == 0
     assert facts["tables"] >= 8
@@ -730,8 +731,11 @@ def test_real_report_in_headless_chromium(sample, browser, tmp_path):  # noqa: F
 
 
 def test_report_source_has_no_person_table():
-    """The report never loads the persons table (names): not in report.py, not in 03_report."""
-    for path in (REPO / "sferum_analysis" / "report.py", REPO / "notebooks" / "03_report.py"):
+    """The report never loads the persons table (names): not in the report package, not in
+    03_report."""
+    package = sorted((REPO / "sferum_analysis" / "report").glob("*.py"))
+    assert package
+    for path in (*package, REPO / "notebooks" / "03_report.py"):
         source = path.read_text("utf-8")
         assert "persons" not in re.sub(r'""".*?"""|#.*', "", source, flags=re.S), path
         assert "load_tables" not in source and "full_name" not in source
@@ -744,8 +748,8 @@ def test_report_notebook_parameters():
     nb = nbformat.read(REPO / "notebooks" / "03_report.ipynb", as_version=4)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", ()))
     declared = {line.split(":")[0].strip() for line in cell.source.splitlines() if line.strip()}
-    assert declared == {"week", "data_dir", "processed_dir", "report_dir", "active_rule",
-                        "quota_messages", "quota_calls", "target_pct", "edition"}
+    assert declared == {"week", "data_dir", "processed_dir", "report_dir", "target_pct",
+                        "edition"}
 
 
 def test_row_accounting_keeps_unknown_organisations_out_of_counted_rows():

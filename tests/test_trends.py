@@ -14,8 +14,10 @@ import pytest
 
 from sferum_analysis import municipalities
 from sferum_analysis import report as rp
+from sferum_analysis.config import Paths
 from sferum_analysis.metrics import ActiveRule, mo_metrics
 from sferum_analysis.storage import make_private_dir, write_parquet
+from sferum_analysis.store import WeekStore
 
 NAMES = municipalities.canonical_names()
 W1, W2, W3, LATER = "2024-01-15", "2024-01-22", "2024-01-29", "2024-02-05"
@@ -42,13 +44,14 @@ def write_week(root, week: str, frame: pd.DataFrame, rule: ActiveRule | None) ->
 
 @pytest.fixture
 def trend(tmp_path) -> pd.DataFrame:
-    root = tmp_path / "processed"
+    root = tmp_path / "data" / "processed"
     write_week(root, W1, metrics((10, 5, 5), (20, 10, 1)), ActiveRule("quota", 10, 1))
     write_week(root, W2, metrics((10, 6, 3), (20, 12, 3)), ActiveRule())
     write_week(root, LATER, metrics((10, 10, 10), (20, 20, 20)), ActiveRule())  # after W3
     (root / ".staging-2024-01-29-1").mkdir()  # a run's staging folder is not a week
     current = metrics((10, 8, 2), (20, 15, 6))
-    return rp.trend_frame(root, W3, current, rule=ActiveRule())
+    weeks = WeekStore(Paths(tmp_path / "data", tmp_path / "reports"))
+    return rp.trend_frame(weeks, W3, current, rule=ActiveRule())
 
 
 def test_trend_frame_weeks_and_rules(trend):
@@ -118,7 +121,7 @@ def test_heatmap_chart_cells(trend):
 
 
 def test_week_labels_name_the_year_where_it_changes():
-    assert rp._week_labels(["2024-01-15", "2024-01-22"]) == ["15.01", "22.01"]
-    assert rp._week_labels(["2023-12-25", "2024-01-01", "2024-01-08"]) == [
+    assert rp.charts._week_labels(["2024-01-15", "2024-01-22"]) == ["15.01", "22.01"]
+    assert rp.charts._week_labels(["2023-12-25", "2024-01-01", "2024-01-08"]) == [
         "25.12\n2023", "01.01\n2024", "08.01"]
-    assert rp._week_labels(["2023-12-25", "2024-01-01"], years=False) == ["25.12", "01.01"]
+    assert rp.charts._week_labels(["2023-12-25", "2024-01-01"], years=False) == ["25.12", "01.01"]

@@ -237,7 +237,10 @@ def region(tmp_path_factory, run_cli):
 
 
 def soup_of(folder: Path) -> BeautifulSoup:
-    return BeautifulSoup((folder / f"sferum_{W3}.html").read_text("utf-8"), "html.parser")
+    """The week's report; the internal edition's files are named beside the ministry's."""
+    internal = folder / f"sferum_{W3}_internal.html"
+    path = internal if internal.is_file() else folder / f"sferum_{W3}.html"
+    return BeautifulSoup(path.read_text("utf-8"), "html.parser")
 
 
 def section(soup: BeautifulSoup, heading: str) -> list:
@@ -414,7 +417,7 @@ def test_internal_edition_has_the_annex_ministry_has_none(region):
     assert "ДС «Колосок»" not in annex_text  # 90 % active: nobody needs to call
     assert json.loads((region["internal"] / "manifest.json").read_text("utf-8"))[
         "edition"] == "internal"
-    wb = openpyxl.load_workbook(region["internal"] / f"sferum_{W3}.xlsx")
+    wb = openpyxl.load_workbook(region["internal"] / f"sferum_{W3}_internal.xlsx")
     assert "Приложение организации" in wb.sheetnames
     # the ministry edition: no annex anywhere
     assert not any(h.get_text(strip=True) == title for h in ministry.find_all("h2"))
@@ -434,11 +437,12 @@ def test_no_person_names_in_either_edition(region):
 
     names = {_normalise(n) for n in region["names"]}
     assert len(names) > 70
-    for folder in (region["internal"], region["ministry"]):
-        wb = openpyxl.load_workbook(folder / f"sferum_{W3}.xlsx")
+    for folder, stem in ((region["internal"], f"sferum_{W3}_internal"),
+                         (region["ministry"], f"sferum_{W3}")):
+        wb = openpyxl.load_workbook(folder / f"{stem}.xlsx")
         texts = [
-            (folder / f"sferum_{W3}.html").read_text("utf-8"),
-            "\n".join(p.extract_text() for p in pypdf.PdfReader(folder / f"sferum_{W3}.pdf").pages),
+            (folder / f"{stem}.html").read_text("utf-8"),
+            "\n".join(p.extract_text() for p in pypdf.PdfReader(folder / f"{stem}.pdf").pages),
             "\n".join(str(v) for ws in wb for row in ws.iter_rows(values_only=True) for v in row
                       if v is not None),
             (folder / "quality.csv").read_text("utf-8"),

@@ -1,0 +1,159 @@
+"""The weekly report (``notebooks/03_report``): data, tables, HTML, charts, XLSX, document.
+
+Modules, each named for what it holds:
+
+- :mod:`.data` — :class:`ReportData`, :func:`load_report_data`, :func:`trend_frame`: the
+  only reading of processed weeks from the file system;
+- :mod:`.tables` — table builders, pure functions over DataFrames;
+- :mod:`.html` — HTML of tables, headline, notes, footnotes and section bodies;
+- :mod:`.charts` — matplotlib charts and :func:`figure_png` (imported on first use:
+  matplotlib takes half a second to import);
+- :mod:`.xlsx` — the workbook's sheets: :func:`for_xlsx`, :func:`percent_columns`;
+- :mod:`.document` — THE document: sections, their order and page breaks, the sections
+  of each edition, the XLSX sheets (:func:`build_document`, :func:`build_report`);
+- :mod:`.texts` — every display text: headings, column titles, notes, edition names.
+
+``from sferum_analysis import report as rp`` gives the public names of all of them.
+Nothing here reads the table of persons: the report never shows a person's name.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from ..metrics import same_rule
+from .data import ReportData, load_report_data, trend_frame
+from .document import (
+    FINDINGS_LIST_LIMIT,
+    SECTION_KEYS,
+    SECTIONS,
+    Document,
+    Part,
+    SectionSpec,
+    build_document,
+    build_report,
+    edition_sections,
+)
+from .html import (
+    annex_html,
+    changes_note_html,
+    coverage_note_html,
+    delta_text,
+    drilldown_html,
+    footnotes_html,
+    headline_html,
+    method_note_html,
+    quality_html,
+    rank_change_text,
+    report_title,
+    table_html,
+    title_html,
+)
+from .tables import (
+    DRILLDOWN_PER_MO,
+    HEATMAP_WEEKS,
+    MO_SIGNAL_CODES,
+    PADDING_CODES,
+    ROW_CLASS,
+    SIGNAL_CODES,
+    anomalies_table,
+    below_target,
+    coverage_by_mo_table,
+    coverage_mo_table,
+    coverage_table,
+    date_ru,
+    district_table,
+    drilldown_table,
+    findings_list_table,
+    findings_summary_table,
+    headline_table,
+    heatmap_frame,
+    is_change_column,
+    is_percent_column,
+    missing_exports_table,
+    mo_signals,
+    pct_text,
+    prev_column,
+    ranked_table,
+    row_accounting_table,
+    signals_table,
+    trend_table,
+    trend_weeks,
+)
+from .texts import (
+    ACTIVE_TITLE,
+    ANNEX_TITLE,
+    CHARTS_TITLE,
+    COL_ACTIVE,
+    COL_CHANGE,
+    COL_MO,
+    COL_NOTE,
+    COL_NPP,
+    COL_PCT,
+    COL_PCT_ACTIVE,
+    COL_PCT_REGISTERED,
+    COL_RANK,
+    COL_RANK_CHANGE,
+    COL_REGISTERED,
+    COL_TARGET_GAP,
+    DISTRICT_TITLE,
+    DOO,
+    DOWN,
+    EDITION_SHORT,
+    EDITIONS,
+    EDITIONS_TEXT,
+    HEADLINE_TITLE,
+    MARK_ANOMALY,
+    MARK_INCOMPLETE,
+    MARK_SIGNAL,
+    OO,
+    QUALITY_TITLE,
+    REGION_MEAN,
+    REGION_TOTAL,
+    REGISTERED_TITLE,
+    TRENDS_TITLE,
+    UP,
+    Edition,
+)
+from .xlsx import for_xlsx, percent_columns, write_workbook
+
+#: Names of :mod:`.charts`, imported from it on first access (PEP 562).
+_CHART_NAMES = frozenset({
+    "CHART_DPI", "CHART_WIDTH_IN", "COLOR_ANOMALY", "COLOR_BAR", "COLOR_BELOW",
+    "COLOR_INCOMPLETE", "COLOR_REGION", "COLOR_SIGNAL", "COLOR_TARGET", "figure_png",
+    "heatmap_chart", "ranked_chart", "trend_chart",
+})
+
+
+def __getattr__(name: str) -> object:
+    if name in _CHART_NAMES:
+        value = getattr(import_module(f"{__name__}.charts"), name)
+        globals()[name] = value
+        return value
+    if name == "charts":
+        return import_module(f"{__name__}.charts")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "ACTIVE_TITLE", "ANNEX_TITLE", "CHARTS_TITLE", "COL_ACTIVE", "COL_CHANGE", "COL_MO",
+    "COL_NOTE", "COL_NPP", "COL_PCT", "COL_PCT_ACTIVE", "COL_PCT_REGISTERED", "COL_RANK",
+    "COL_RANK_CHANGE", "COL_REGISTERED", "COL_TARGET_GAP", "DISTRICT_TITLE", "DOO", "DOWN",
+    "DRILLDOWN_PER_MO", "EDITIONS", "EDITIONS_TEXT", "EDITION_SHORT", "FINDINGS_LIST_LIMIT",
+    "HEADLINE_TITLE", "HEATMAP_WEEKS", "MARK_ANOMALY", "MARK_INCOMPLETE", "MARK_SIGNAL",
+    "MO_SIGNAL_CODES", "OO", "PADDING_CODES", "QUALITY_TITLE", "REGION_MEAN", "REGION_TOTAL",
+    "REGISTERED_TITLE", "ROW_CLASS", "SECTIONS", "SECTION_KEYS", "SIGNAL_CODES",
+    "TRENDS_TITLE", "UP",
+    "Document", "Edition", "Part", "ReportData", "SectionSpec",
+    *sorted(_CHART_NAMES),
+    "annex_html", "anomalies_table", "below_target", "build_document", "build_report",
+    "changes_note_html", "coverage_by_mo_table", "coverage_mo_table", "coverage_note_html",
+    "coverage_table", "date_ru", "delta_text", "district_table", "drilldown_html",
+    "drilldown_table", "edition_sections", "findings_list_table", "findings_summary_table",
+    "footnotes_html", "for_xlsx", "headline_html", "headline_table", "heatmap_frame",
+    "is_change_column", "is_percent_column", "load_report_data", "method_note_html",
+    "missing_exports_table", "mo_signals", "pct_text", "percent_columns", "prev_column",
+    "quality_html", "rank_change_text", "ranked_table", "report_title", "row_accounting_table",
+    "same_rule", "signals_table", "table_html", "title_html", "trend_frame", "trend_table",
+    "trend_weeks", "write_workbook",
+]
