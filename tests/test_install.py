@@ -34,8 +34,10 @@ def installed(tmp_path_factory):
         return set(anywhere(folder, names)) | (top & set(names))
 
     shutil.copytree(REPO, source, symlinks=True, ignore=ignore)
+    # --ignore-installed: with --prefix, pip would otherwise uninstall the project's own
+    # (editable) installation from the environment running the tests
     done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                           "--prefix", str(prefix), str(source)],
+                           "--ignore-installed", "--prefix", str(prefix), str(source)],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     site = Path(sysconfig.get_path("purelib", vars={"base": str(prefix),
