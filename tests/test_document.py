@@ -208,7 +208,7 @@ def test_long_findings_list_is_cut():
 
 # --------------------------------------------------------------------------- sheets
 MAIN_SHEETS = ["Сотрудники ДОО", "% зарегистрированных", "% активности",
-               "Активность ОО по районам"]
+               "Активность ОО по районам", "Устойчивая активность"]
 QUALITY_SHEETS = ["Качество данных", "Охват по МО", "Без выгрузки", "Аномалии", "Замечания"]
 TREND_SHEETS = ["Динамика % зарег. ДОО", "Динамика % актив. ДОО"]
 
@@ -312,3 +312,49 @@ def test_notebook_shows_the_document_sections_in_order_with_its_page_breaks():
         assert ("page-break" in tagged.metadata.get("tags", [])) == spec.page_break, key
         shown.append(key)
     assert shown == list(rp.SECTION_KEYS)
+
+
+# --------------------------------------------------------------------------- sustained
+def _with_sustained(data):
+    """Hand-set indicators: Орёл 9 registered, 6 sustained, 2 new, 1 left; Ливны 5, 1, 0, 0;
+    Болховский 6, 0, 1, 3; the ДОО total pooled: 7 of 20 = 35,0 %."""
+    m = data.metrics.copy()
+    values = {"г. Орёл": (6, 66.7, 2, 1), "г. Ливны": (1, 20.0, 0, 0),
+              "Болховский район": (0, 0.0, 1, 3), "total": (7, 35.0, 3, 4)}
+    m["sustained"], m["pct_sustained"] = pd.NA, pd.NA
+    m["new_registered"], m["left"] = pd.NA, pd.NA
+    m = m.astype({"sustained": "Int64", "pct_sustained": "Float64", "new_registered": "Int64",
+                  "left": "Int64"})
+    for mo, (sustained, pct, new, left) in values.items():
+        at = (m["org_type"] == "ДОО") & (m["mo"] == mo)
+        m.loc[at, ["sustained", "pct_sustained", "new_registered", "left"]] = \
+            [sustained, pct, new, left]
+    data.metrics = m
+    return data
+
+
+def test_sustained_activity_in_the_activity_table_and_its_own_section():
+    data = _with_sustained(_data(previous=False))
+    doc = rp.build_document(data, _trend(data.metrics, [WEEK]), RunConfig())
+    active = doc.sheets["% активности"].set_index(rp.COL_MO)
+    assert active.loc["г. Орёл", texts.COL_PCT_SUSTAINED] == 66.7
+    assert active.loc[rp.REGION_MEAN, texts.COL_PCT_SUSTAINED] == 35.0
+    assert "не меньше чем в 3 из 4 последних недель" in _text(doc, "active")
+    table = doc.sheets["Устойчивая активность"]
+    doo = table[table[texts.COL_TYPE] == "ДОО"].set_index(rp.COL_MO)
+    assert doo.loc["г. Орёл", [texts.COL_SUSTAINED, texts.COL_PCT_SUSTAINED, texts.COL_NEW,
+                               texts.COL_LEFT]].tolist() == [6, 66.7, 2, 1]
+    assert doo.loc[rp.REGION_TOTAL, [texts.COL_SUSTAINED, texts.COL_PCT_SUSTAINED]].tolist() \
+        == [7, 35.0]
+    section = _text(doc, "sustained")
+    assert "Устойчиво активные" in section and "«Новые» — сотрудники этой недели" in section
+    assert [p.kind for p in doc.parts("sustained")] == ["html", "png"]  # the chart
+
+
+def test_without_earlier_weeks_the_indicator_is_announced_not_shown():
+    data = _data(previous=False)
+    doc = rp.build_document(data, _trend(data.metrics, [WEEK]), RunConfig())
+    assert texts.COL_PCT_SUSTAINED not in doc.sheets["% активности"].columns
+    assert "появится, когда в data/raw будет не меньше 3 предыдущих недель" in \
+        _text(doc, "active")
+    assert [p.kind for p in doc.parts("sustained")] == ["html"]  # no chart

@@ -33,6 +33,8 @@ from .texts import (
     CHART_REGION,
     CHART_TARGET,
     COL_MO,
+    COL_PCT,
+    COL_PCT_SUSTAINED,
     DOO,
     HEATMAP_REGION,
     HEATMAP_SCALE,
@@ -42,7 +44,9 @@ from .texts import (
     LEGEND_INCOMPLETE,
     LEGEND_REGION,
     LEGEND_SIGNAL,
+    LEGEND_SUSTAINED,
     LEGEND_TARGET,
+    LEGEND_WEEKLY,
     OO,
     PANEL_ACTIVE,
     PANEL_REGISTERED,
@@ -52,6 +56,7 @@ from .texts import (
 CHART_DPI = 200
 CHART_WIDTH_IN = 7.0  # fits the A4 text width (180 mm) and the 1000 px screen column
 COLOR_BAR = "#17375e"
+COLOR_WEEKLY = "#9fb7d4"
 COLOR_INCOMPLETE = "#d9a520"
 COLOR_ANOMALY = "#b42318"
 COLOR_SIGNAL = "#1d232b"
@@ -166,6 +171,48 @@ def ranked_chart(table: pd.DataFrame, *, title: str, region_value: object,
         if handles:
             fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False,
                        fontsize=8)
+        fig.suptitle(title, x=0.01, ha="left", fontsize=10, fontweight="bold",
+                     color="#17375e")
+    return fig
+
+
+def sustained_chart(table: pd.DataFrame, *, title: str) -> Figure:
+    """Paired horizontal bars per МО of a :func:`~.tables.sustained_table`: % active this
+    week (light) and % sustained (dark, ≥ 3 of 4 weeks), canonical order, values written
+    beside each bar. The gap between the two is activity that does not last."""
+    import numpy as np
+
+    rows = table[table[ROW_CLASS].fillna("") != "total"].reset_index(drop=True)
+    n = len(rows)
+    weekly = [0.0 if pd.isna(v) else float(v) for v in rows[COL_PCT]]
+    steady = [0.0 if pd.isna(v) else float(v) for v in rows[COL_PCT_SUSTAINED]]
+    rc = {"font.family": "DejaVu Sans", "font.size": 8.5, "svg.hashsalt": "sferum"}
+    with matplotlib.rc_context(rc):
+        # two bars per МО, and the whole chart on one A4 page (≤ 9 in) for up to ~30 МО
+        fig = Figure(figsize=(CHART_WIDTH_IN, min(9.0, max(3.0, 0.29 * n + 1.3))),
+                     dpi=CHART_DPI, layout="constrained")
+        ax = fig.add_subplot()
+        y = np.arange(n)
+        ax.barh(y - 0.19, weekly, height=0.36, color=COLOR_WEEKLY, zorder=2,
+                label=LEGEND_WEEKLY)
+        ax.barh(y + 0.19, steady, height=0.36, color=COLOR_BAR, zorder=2,
+                label=LEGEND_SUSTAINED)
+        ax.set_yticks(y, [str(m) for m in rows[COL_MO]])
+        ax.set_ylim(n - 0.5, -0.5)
+        ax.set_xlim(0, max([100.0, *weekly]) * 1.1)
+        ax.xaxis.set_major_locator(MultipleLocator(20))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}"))
+        ax.set_xlabel("%")
+        ax.tick_params(axis="y", length=0)
+        ax.grid(axis="x", color="#d5dbe2", linewidth=0.6, zorder=0)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        for i in range(n):
+            for offset, raw in ((-0.19, rows[COL_PCT][i]), (0.19, rows[COL_PCT_SUSTAINED][i])):
+                value = 0.0 if pd.isna(raw) else float(raw)
+                ax.text(value + 1.0, i + offset, fmt_pct(raw), va="center", ha="left",
+                        fontsize=6.5, color="#1d232b")
+        fig.legend(loc="outside lower center", ncol=2, frameon=False, fontsize=8)
         fig.suptitle(title, x=0.01, ha="left", fontsize=10, fontweight="bold",
                      color="#17375e")
     return fig

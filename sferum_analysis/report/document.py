@@ -32,11 +32,13 @@ from .texts import (
     CHART_ACTIVE_TITLE,
     CHART_REGISTERED,
     CHART_REGISTERED_TITLE,
+    CHART_SUSTAINED,
     DISTRICT_TITLE,
     DOO,
     EDITIONS,
     EDITIONS_TEXT,
     HEADLINE_TITLE,
+    OO,
     QUALITY_TITLE,
     REGISTERED_TITLE,
     SHEET_ACTIVE,
@@ -50,9 +52,11 @@ from .texts import (
     SHEET_QUALITY,
     SHEET_REGISTERED,
     SHEET_SIGNALS,
+    SHEET_SUSTAINED,
     SHEET_TITLES,
     SHEET_TREND_ACTIVE,
     SHEET_TREND_REGISTERED,
+    SUSTAINED_TITLE,
     TREND_CHART,
     TRENDS_TITLE,
     TRENDS_TOO_FEW,
@@ -84,6 +88,7 @@ SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("registered", REGISTERED_TITLE),
     SectionSpec("active", ACTIVE_TITLE),
     SectionSpec("district", DISTRICT_TITLE),
+    SectionSpec("sustained", SUSTAINED_TITLE),
     SectionSpec("chart_registered", CHART_REGISTERED_TITLE),
     SectionSpec("chart_active", CHART_ACTIVE_TITLE),
     SectionSpec("trends"),
@@ -217,7 +222,8 @@ def build_document(data: ReportData, trend: pd.DataFrame, config: RunConfig | No
         "registered": (_html(html.ranked_section_html(registered, prev)),),
         "active": (_html(html.ranked_section_html(
             active, prev, notes=html.active_notes_html(below, target, prev, compare_active),
-            brief=prev is not None)),),  # brief: the wide table fills the A4 page
+            brief=prev is not None)  # brief: the wide table fills the A4 page
+            + html.sustained_note_html(metrics)),),
         "district": (_html(html.ranked_section_html(district, prev)),),
         "chart_registered": (_chart("ranked_chart", registered,
                                     title=CHART_REGISTERED.format(day=day),
@@ -225,6 +231,11 @@ def build_document(data: ReportData, trend: pd.DataFrame, config: RunConfig | No
         "chart_active": (_chart("ranked_chart", active, title=CHART_ACTIVE.format(day=day),
                                 region_value=region_active, target=target),),
     }
+    sustained = {t: tables.sustained_table(metrics, t, signals=signals) for t in (DOO, OO)}
+    sections["sustained"] = (_html(html.sustained_section_html(metrics, sustained)),)
+    if tables.has_sustained(metrics):
+        sections["sustained"] += (_chart("sustained_chart", sustained[DOO],
+                                         title=CHART_SUSTAINED.format(day=day)),)
     if len(weeks) < 2:
         sections["trends"] = (_html(f"<h2>{TRENDS_TITLE}</h2>"),
                               _html(html.note_html(TRENDS_TOO_FEW)))
@@ -246,7 +257,7 @@ def build_document(data: ReportData, trend: pd.DataFrame, config: RunConfig | No
     sections = {key: sections[key] for key in SECTION_KEYS if key in sections}
 
     sheets = {SHEET_HEADLINE: headline, SHEET_REGISTERED: registered, SHEET_ACTIVE: active,
-              SHEET_DISTRICT: district}
+              SHEET_DISTRICT: district, SHEET_SUSTAINED: tables.by_type(sustained)}
     if len(weeks) >= 2:
         sheets[SHEET_TREND_REGISTERED] = tables.trend_table(trend, "pct_registered")
         sheets[SHEET_TREND_ACTIVE] = tables.trend_table(trend, "pct_active")

@@ -27,6 +27,8 @@ from .tables import (
     _prev,
     _type_block,
     date_ru,
+    has_flows,
+    has_sustained,
     is_change_column,
     is_percent_column,
     pct_text,
@@ -60,6 +62,7 @@ from .texts import (
     DOO,
     DOWN,
     EDITIONS,
+    FLOWS_NOTE,
     FOOTNOTE_ANOMALY,
     FOOTNOTE_HINT_OTHER,
     FOOTNOTE_HINT_REGISTERED,
@@ -107,6 +110,9 @@ from .texts import (
     REGISTERED_COLUMN_PREFIXES,
     REPORT_TITLE,
     RULE_PREFIX,
+    SUSTAINED_NOTE,
+    SUSTAINED_PENDING,
+    SUSTAINED_TYPE_TITLE,
     TARGET_NOTE,
     TRENDS_NOTE,
     TRENDS_OTHER_RULE,
@@ -395,6 +401,28 @@ def ranked_section_html(table: pd.DataFrame, prev_week: str | None, *,
     wide = prev_week is not None  # extra columns: span the page so that headers wrap less
     return ("".join(notes) + table_html(table, full_width=wide)
             + changes_note_html(table, prev_week) + footnotes_html(table, brief=brief))
+
+
+def sustained_note_html(metrics: pd.DataFrame) -> str:
+    """Under the activity table: what «% устойчиво активных» means (or when it comes)."""
+    from ..indicators import EARLIER_NEEDED, SUSTAINED_MIN_ACTIVE, SUSTAINED_WEEKS
+
+    if not has_sustained(metrics):
+        return note_html(SUSTAINED_PENDING.format(earlier=EARLIER_NEEDED))
+    return note_html(SUSTAINED_NOTE.format(min_active=SUSTAINED_MIN_ACTIVE,
+                                           weeks=SUSTAINED_WEEKS, earlier=EARLIER_NEEDED))
+
+
+def sustained_section_html(metrics: pd.DataFrame, by_type: dict[str, pd.DataFrame]) -> str:
+    """The section on sustained activity and flows: the note, one table per org type."""
+    parts = [sustained_note_html(metrics)]
+    for org_type, table in by_type.items():
+        parts.append(f"<h3>{html.escape(SUSTAINED_TYPE_TITLE.get(org_type, org_type))}</h3>")
+        widths = (6, 30, 12, 10, 12, 12, 9, 9)[:len(table.columns) - 2]  # fits A4
+        parts.append(table_html(table, col_widths=widths) + footnotes_html(table, brief=True))
+    if has_flows(metrics):
+        parts.append(note_html(FLOWS_NOTE))
+    return "".join(parts)
 
 
 def active_notes_html(below: int | None, target: float | None, prev_week: str | None,

@@ -45,10 +45,12 @@ from .texts import (
     COL_IN_REGISTRY,
     COL_INDICATOR,
     COL_KIND,
+    COL_LEFT,
     COL_LEVEL,
     COL_MESSAGE,
     COL_MISSING_REASON,
     COL_MO,
+    COL_NEW,
     COL_NOTE,
     COL_NPP,
     COL_ORG,
@@ -57,6 +59,7 @@ from .texts import (
     COL_PCT,
     COL_PCT_ACTIVE,
     COL_PCT_REGISTERED,
+    COL_PCT_SUSTAINED,
     COL_PERCENT,
     COL_PERSONS,
     COL_PREV,
@@ -65,6 +68,7 @@ from .texts import (
     COL_REASON,
     COL_REGISTERED,
     COL_REGISTERED_N,
+    COL_REGISTERED_SHORT,
     COL_ROW,
     COL_ROWS_DUPLICATE,
     COL_ROWS_OTHER_DATES,
@@ -73,6 +77,7 @@ from .texts import (
     COL_ROWS_UNKNOWN,
     COL_ROWS_USED,
     COL_STAFF,
+    COL_SUSTAINED,
     COL_TARGET_GAP,
     COL_TYPE,
     COL_TYPE_IN_REGISTRY,
@@ -302,7 +307,10 @@ def ranked_table(metrics: pd.DataFrame, by: str, org_type: str = DOO, *,
     block, total = _type_block(metrics, org_type)
     with_prev = prev_week is not None and _has_prev(block, f"pct_{by}_prev")
     with_target = bool(target) and by == "active"
+    with_sustained = by == "active" and has_sustained(block)
     dtypes = {COL_RANK: "Int64", COL_MO: "string", value_col: "Float64"}
+    if with_sustained:
+        dtypes |= {COL_PCT_SUSTAINED: "Float64"}
     if with_prev:
         dtypes |= {prev_column(prev_week): "Float64", COL_CHANGE: "Float64",
                    COL_RANK_CHANGE: "Int64"}
@@ -312,6 +320,8 @@ def ranked_table(metrics: pd.DataFrame, by: str, org_type: str = DOO, *,
 
     def extra(rec: pd.Series, is_total: bool) -> dict:
         out: dict = {}
+        if with_sustained:
+            out[COL_PCT_SUSTAINED] = rec["pct_sustained"]
         if with_prev:
             out[prev_column(prev_week)] = _prev(rec, f"pct_{by}_prev")
             out[COL_CHANGE] = _prev(rec, f"change_{by}_pp")
@@ -329,6 +339,57 @@ def ranked_table(metrics: pd.DataFrame, by: str, org_type: str = DOO, *,
     rows.append({COL_RANK: pd.NA, COL_MO: REGION_MEAN, value_col: total[f"pct_{by}"],
                  **extra(total, True), COL_NOTE: "", ROW_CLASS: "total"})
     return _frame(rows, dtypes)
+
+
+def has_sustained(metrics: pd.DataFrame) -> bool:
+    """Whether the week has the sustained indicator (three earlier week folders exist)."""
+    return "pct_sustained" in metrics and bool(metrics["sustained"].notna().any())
+
+
+def has_flows(metrics: pd.DataFrame) -> bool:
+    """Whether the week has flows of staff (a previous week folder exists)."""
+    return "new_registered" in metrics and bool(metrics["new_registered"].notna().any())
+
+
+def sustained_table(metrics: pd.DataFrame, org_type: str = DOO, *,
+                    signals: Signals | None = None) -> pd.DataFrame:
+    """``№ п/п | МО | Зарегистрировано | % активности | Устойчиво активные | % устойчиво
+    активных | Новые | Выбыли``, canonical order, then the regional row (pooled).
+
+    Columns of an indicator the week does not have (too few earlier weeks) are left out.
+    """
+    block, total = _type_block(metrics, org_type)
+    with_sustained, with_flows = has_sustained(block), has_flows(block)
+    dtypes = {COL_NPP: "Int64", COL_MO: "string", COL_REGISTERED_SHORT: "Int64",
+              COL_PCT: "Float64"}
+    if with_sustained:
+        dtypes |= {COL_SUSTAINED: "Int64", COL_PCT_SUSTAINED: "Float64"}
+    if with_flows:
+        dtypes |= {COL_NEW: "Int64", COL_LEFT: "Int64"}
+    dtypes |= {COL_NOTE: "string", ROW_CLASS: "string"}
+
+    def row(rec: pd.Series, number: object, name: str, classes: list[str],
+            notes: list[str]) -> dict:
+        out = {COL_NPP: number, COL_MO: name, COL_REGISTERED_SHORT: rec["registered"],
+               COL_PCT: rec["pct_active"]}
+        if with_sustained:
+            out |= {COL_SUSTAINED: rec["sustained"], COL_PCT_SUSTAINED: rec["pct_sustained"]}
+        if with_flows:
+            out |= {COL_NEW: rec["new_registered"], COL_LEFT: rec["left"]}
+        return out | {COL_NOTE: "; ".join(notes), ROW_CLASS: " ".join(classes)}
+
+    order = region_order(metrics)
+    block = block.assign(_ord=block["mo"].map(order)).sort_values("_ord", kind="stable")
+    rows = [row(rec, i, rec["mo"], *_flags(rec, signals))
+            for i, (_, rec) in enumerate(block.iterrows(), 1)]
+    rows.append(row(total, pd.NA, REGION_TOTAL, ["total"], []))
+    return _frame(rows, dtypes)
+
+
+def by_type(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Tables of several org types one under another, with a first column «Тип»."""
+    return pd.concat([f.assign(**{COL_TYPE: t})[[COL_TYPE, *f.columns]]
+                      for t, f in frames.items()], ignore_index=True)
 
 
 def _target_gap(value: object, target: float) -> object:

@@ -51,6 +51,7 @@ HEADLINE_TITLE = "Сотрудники ДОО в ИКОП «Сферум»"
 REGISTERED_TITLE = "% зарегистрированных сотрудников"
 ACTIVE_TITLE = "% активности сотрудников"
 DISTRICT_TITLE = "Активность педагогов в районах"
+SUSTAINED_TITLE = "Устойчивая активность и движение кадров"
 CHARTS_TITLE = "Диаграммы"
 CHART_REGISTERED_TITLE = "Диаграмма: % зарегистрированных сотрудников"
 CHART_ACTIVE_TITLE = "Диаграмма: % активности сотрудников"
@@ -66,6 +67,11 @@ COL_MO = "МО"
 COL_PCT_REGISTERED = "% Зарегистрированных воспитателей"
 COL_PCT_ACTIVE = "% Активности воспитателей"
 COL_NPP = "№ п/п"
+COL_PCT_SUSTAINED = "% устойчиво активных"
+COL_SUSTAINED = "Устойчиво активные"
+COL_NEW = "Новые"
+COL_LEFT = "Выбыли"
+COL_REGISTERED_SHORT = "Зарегистри\u00adровано"
 COL_REGISTERED = "Зарегистрировано участников"
 COL_ACTIVE = "Активные"
 COL_PCT = "% Активности"
@@ -324,11 +330,31 @@ SHEET_FINDINGS = "Замечания"
 SHEET_ANNEX = "Приложение организации"
 
 #: Title rows of the sheets (``{day}``: the reporting date, ``{edition}``: its label).
+SHEET_SUSTAINED = "Устойчивая активность"
+#: Sustained activity (contract 7): what it means and why it is harder to pad.
+SUSTAINED_NOTE = ("«% устойчиво активных» — доля зарегистрированных на этой неделе, кто был "
+                  "активен не меньше чем в {min_active} из {weeks} последних недель (эта и "
+                  "{earlier} предыдущие папки недель). Разовое сообщение перед отчётом его "
+                  "не поднимает: чтобы попасть в устойчиво активные, нужно работать в "
+                  "«Сферуме» неделя за неделей. Неделя, за которую у организации нет "
+                  "выгрузки, считается неделей без активности её сотрудников.")
+SUSTAINED_PENDING = ("«% устойчиво активных» появится, когда в data/raw будет не меньше "
+                     "{earlier} предыдущих недель.")
+FLOWS_NOTE = ("«Новые» — сотрудники этой недели, которых не было в выгрузке своей "
+              "организации неделей раньше; «Выбыли» — бывшие в прошлой выгрузке и "
+              "пропавшие из этой. Считаются только организации с выгрузкой в обе недели.")
+SUSTAINED_TYPE_TITLE = {"ДОО": "ДОО: воспитатели", "ОО": "ОО: педагоги"}
+CHART_SUSTAINED_TITLE = "Диаграмма: % активности за неделю и % устойчиво активных"
+CHART_SUSTAINED = "ДОО: активны за неделю и устойчиво активны, {day}"
+LEGEND_WEEKLY = "% активности за неделю"
+LEGEND_SUSTAINED = "% устойчиво активных (≥ 3 из 4 недель)"
+
 SHEET_TITLES = {
     SHEET_HEADLINE: f"{HEADLINE_TITLE} — неделя по {{day}} ({{edition}})",
     SHEET_REGISTERED: f"{REGISTERED_TITLE} (ДОО) — неделя по {{day}}",
     SHEET_ACTIVE: f"{ACTIVE_TITLE} (ДОО) — неделя по {{day}}",
     SHEET_DISTRICT: f"{DISTRICT_TITLE} (ОО) — неделя по {{day}}",
+    SHEET_SUSTAINED: f"{SUSTAINED_TITLE} — неделя по {{day}}",
     SHEET_TREND_REGISTERED: "ДОО: % зарегистрированных по неделям, по {day}",
     SHEET_TREND_ACTIVE: "ДОО: % активности по неделям, по {day}",
     SHEET_QUALITY: "Замечания к данным по видам — неделя по {day}",
