@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import municipalities
 from .metrics import ActiveRule, mo_metrics, org_activity
+from .municipalities import Municipalities
 
 ORG_COLUMNS = ["org_id", "org_name", "mo", "org_type", "status", "staff_total", "registered",
                "active", "pct_registered", "pct_active"]
 
 
-def organisations(week, mo: str | None = None, org_type: str | None = None) -> pd.DataFrame:
-    """Organisations with their figures; ``mo`` in any spelling (e.g. ``"Ливны"``)."""
+def organisations(week, mo: str | None = None, org_type: str | None = None,
+                  municipalities: Municipalities | None = None) -> pd.DataFrame:
+    """Organisations with their figures; ``mo`` in any spelling of the region's list
+    ``municipalities`` (default: the built-in one), e.g. ``"Ливны"``."""
     from .metrics import pct
 
     orgs = week.org_metrics if week.org_metrics is not None else week.orgs.assign(active=0)
     if mo is not None:
-        orgs = orgs[orgs["mo"] == municipalities.canonicalize(mo)]
+        region = municipalities or Municipalities.builtin()
+        orgs = orgs[orgs["mo"] == region.canonicalize(mo)]
     if org_type is not None:
         orgs = orgs[orgs["org_type"] == org_type]
     out = orgs.assign(
@@ -41,11 +44,12 @@ def least_active(week, n: int = 10, org_type: str = "ДОО", min_registered: in
             .head(n).reset_index(drop=True))
 
 
-def rule_comparison(week, rules: dict[str, ActiveRule], org_type: str = "ДОО") -> pd.DataFrame:
+def rule_comparison(week, rules: dict[str, ActiveRule], org_type: str = "ДОО",
+                    municipalities: Municipalities | None = None) -> pd.DataFrame:
     """% active per МО under several active rules, side by side (plus the regional row)."""
     columns = {}
     for label, rule in rules.items():
-        metrics = mo_metrics(org_activity(week.orgs, week.persons, rule))
+        metrics = mo_metrics(org_activity(week.orgs, week.persons, rule), municipalities)
         block = metrics[metrics["org_type"] == org_type].set_index("mo")
         columns[f"{label}: активные"] = block["active"]
         columns[f"{label}: % активности"] = block["pct_active"]

@@ -40,20 +40,29 @@ def trend_frame(weeks: WeekStore, week: str, current: pd.DataFrame, *,
                 rule: ActiveRule) -> pd.DataFrame:
     """Metrics of every processed week up to ``week``, long: one row per week, type, МО.
 
-    Earlier weeks come from the week store; ``current`` is this week's ``metrics`` (the
-    run's own, not yet moved into place). % active (and ``active``) of a week counted
-    under another or an unknown activity rule is left empty: weeks are compared under
-    one rule only.
+    Earlier weeks come from :func:`sferum_analysis.history.history` (the one reader of
+    every processed week); ``current`` is this week's ``metrics`` (the run's own, not yet
+    moved into place). % active (and ``active``) of a week counted under another or an
+    unknown activity rule is left empty: weeks are compared under one rule only.
     """
+    from ..history import history
+
+    earlier = weeks.processed_weeks(before=week)
     frames = []
-    for name in weeks.processed_weeks(before=week):
-        frame = store.read_table(weeks.processed(name), "metrics", TREND_COLUMNS)
-        if not same_rule(weeks.rule_of(name), rule):
-            frame["active"] = pd.NA
-            frame["pct_active"] = pd.NA
-        frames.append(frame.assign(week=name))
+    if earlier:
+        long = history(weeks.paths.processed_root, earlier).metrics
+        long = long[long["metric"].isin(TREND_COLUMNS)]
+        wide = long.pivot(index=["week", "org_type", "mo"], columns="metric", values="value")
+        # rows as each week's metrics.parquet lists them (types, then canonical МО order)
+        keys = long.drop_duplicates(["week", "org_type", "mo"])[["week", "org_type", "mo"]]
+        wide = wide.reindex(pd.MultiIndex.from_frame(keys)).reset_index()
+        other_rule = [w for w in earlier if not same_rule(weeks.rule_of(w), rule)]
+        wide.loc[wide["week"].isin(other_rule), ["active", "pct_active"]] = pd.NA
+        frames.append(wide)
     frames.append(current[TREND_COLUMNS].assign(week=week))
     out = pd.concat(frames, ignore_index=True)
+    counts = {c: "Int64" for c in ("staff_total", "registered", "active", "orgs_expected",
+                                   "orgs_reported")}
     return out[["week", *TREND_COLUMNS]].astype({
-        "week": "string", "org_type": "string", "mo": "string", "active": "Int64",
+        "week": "string", "org_type": "string", "mo": "string", **counts,
         "pct_registered": "Float64", "pct_active": "Float64"})
