@@ -270,8 +270,11 @@ def biggest_movers(metrics: pd.DataFrame, metric: str = "pct_active", *, last_we
     """``(rose, fell)``: the ``n`` МО whose ``metric`` rose most (change > 0, largest first)
     and fell most (change < 0, largest fall first), as in :func:`mo_changes`."""
     changes = _changes(metrics, metric, last_weeks, org_type)
-    up = changes[[k is not None and k > 0 for k in changes["_key"]]]
-    down = changes[[k is not None and k < 0 for k in changes["_key"]]]
+    # boolean Series, not lists: an empty list would select no *columns* (one week only)
+    up = changes.loc[pd.Series([k is not None and k > 0 for k in changes["_key"]],
+                               index=changes.index, dtype=bool)]
+    down = changes.loc[pd.Series([k is not None and k < 0 for k in changes["_key"]],
+                                 index=changes.index, dtype=bool)]
     return (_sorted_by_change(up, True).head(n), _sorted_by_change(down, False).head(n))
 
 

@@ -296,3 +296,13 @@ def test_never_exported_over_processed_weeks(processed):
     assert out[["org_id", "org_type", "mo", "weeks_listed", "weeks_missing_export",
                 "weeks_no_data_for_date", "weeks_unreadable"]].values.tolist() == [
         ["3", "ОО", MO_A, 3, 1, 1, 1]]
+
+
+def test_movers_of_a_single_week_are_empty_tables():
+    """One processed week: nothing rose or fell (regression: the empty selection lost its
+    columns)."""
+    metrics = pd.DataFrame({"week": ["2024-01-29"] * 2, "org_type": ["ДОО"] * 2,
+                            "mo": ["г. Орёл", "total"], "metric": ["pct_active"] * 2,
+                            "value": pd.array([10.0, 10.0], dtype="Float64")})
+    rose, fell = hist.biggest_movers(metrics, "pct_active", last_weeks=4)
+    assert rose.empty and fell.empty and "mo" in rose.columns and "change" in fell.columns

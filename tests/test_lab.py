@@ -101,16 +101,16 @@ def test_lab_serves_the_project_in_russian_and_runs_the_explore_notebook(tmp_pat
     the .ipynb and its paired .py byte-identical."""
     import websocket
 
-    from sferum_analysis.metrics import ActiveRule
+    from sferum_analysis.run_config import RunConfig
     from sferum_analysis.steps import clean_step, metrics_step
 
     # A processed tiny week for the notebook (the project's own data/ is not touched).
     data = tmp_path / "data"
     write_region(data)
     write_week(data, "2024-01-29", active=1)
-    clean_step("2024-01-29", data, progress=None)
-    metrics_step("2024-01-29", data / "processed" / "2024-01-29",
-                 tmp_path / "reports" / "2024-01-29", ActiveRule(), data_dir=data)
+    clean_step("2024-01-29", RunConfig(), data, progress=None)
+    metrics_step("2024-01-29", RunConfig(), data / "processed" / "2024-01-29",
+                 tmp_path / "reports" / "2024-01-29", data_dir=data)
 
     port = _free_port()
     home = tmp_path / "home"  # the user's own Jupyter settings stay out of the test

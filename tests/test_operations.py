@@ -61,7 +61,7 @@ def test_pending_processes_new_and_changed_weeks_only(tmp_path):
 
     # processed tables that no longer match the published report (a run killed between
     # its two folder swaps leaves the new processed week beside the old report): pending
-    meta = data / "processed" / "2024-01-29" / "metrics_meta.json"
+    meta = data / "processed" / "2024-01-29" / "run_config.json"
     good = meta.read_bytes()
     meta.write_bytes(good.replace(b'"any"', b'"quota"'))
     assert week_status(paths, "2024-01-29").state == "mismatch"
