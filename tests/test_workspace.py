@@ -191,3 +191,14 @@ def test_init_for_oryol_copies_the_built_in_municipalities(tmp_path):
     root = init_workspace(tmp_path / "orel", region="Орловская область")
     own = Municipalities.from_csv(root / "data/raw/registry/municipalities.csv")
     assert own.canonical_names() == Municipalities.builtin().canonical_names()
+
+
+def test_the_readme_documents_every_key():
+    from sferum_analysis.run_config import KEYS
+
+    readme = (REPO / "README.md").read_text("utf-8")
+    for key in KEYS:
+        if key.section == "export":
+            assert f"`{key.name}`" in readme, key.name
+        else:
+            assert f"`[{key.section}] {key.name}`" in readme, key.name
