@@ -625,9 +625,28 @@ def read_columns(
         row, missing = closest
         names = ", ".join(f"«{titles.get(f, f)}»" for f in missing)
         raise ReadError(f"не найдена строка заголовка: в строке {row} нет "
-                        f"{'колонки' if len(missing) == 1 else 'колонок'} {names}")
+                        f"{'колонки' if len(missing) == 1 else 'колонок'} {names}"
+                        + _found_headers(heads, row))
     wanted = ", ".join(f"«{titles.get(f, f)}»" for f in required)
-    raise ReadError(f"не найдена строка заголовка с колонками {wanted}")
+    raise ReadError(f"не найдена строка заголовка с колонками {wanted}"
+                    + _found_headers(heads, None))
+
+
+def _found_headers(heads: Sequence[Sequence[Sequence[object]]], row: int | None,
+                   limit: int = 12) -> str:
+    """``; найдены заголовки: «…», …`` — the cells of the row taken for the header (or of
+    the first row with text): a renamed export needs only a spelling in ``[export]``."""
+    for head in heads:
+        rows = [head[row - 1]] if row is not None and row <= len(head) else head
+        for cells in rows:
+            texts = [" ".join(str(c).split()) for c in cells
+                     if c is not None and str(c).strip()]
+            if texts:
+                shown = ", ".join(f"«{t[:40]}»" for t in texts[:limit])
+                more = f" и ещё {len(texts) - limit}" if len(texts) > limit else ""
+                return (f"; найдены заголовки: {shown}{more} (другие написания заголовков "
+                        "можно добавить в раздел [export] файла sferum.toml)")
+    return ""
 
 
 def _closest_header(

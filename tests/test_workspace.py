@@ -202,3 +202,34 @@ def test_the_readme_documents_every_key():
             assert f"`{key.name}`" in readme or f"`[export] {key.name}`" in readme, key.name
         else:
             assert f"`[{key.section}] {key.name}`" in readme, key.name
+
+
+# --------------------------------------------------------------------------- [export]
+def test_renamed_export_headers_need_a_setting_not_a_release(tmp_path):
+    import datetime as dt
+
+    import pandas as pd
+
+    from sferum_analysis.cleaning import clean_week
+
+    week = tmp_path / "2024-01-29"
+    week.mkdir()
+    (week / "7.csv").write_text(
+        "День;Сотрудник;Роль;Связь с классом;Сообщений за неделю;Звонков за неделю\n"
+        "29.01.2024;Иванова Анна;teacher;0;3;0\n29.01.2024;Петров Пётр;teacher;0;0;0\n",
+        encoding="utf-8")
+    registry = pd.DataFrame({
+        "org_id": pd.Series(["7"], dtype="string"), "org_name": ["ДС 7"],
+        "mo": ["г. Орёл"], "mo_order": [1], "org_type": ["ДОО"], "staff_total": [5]})
+    day = dt.date(2024, 1, 29)
+    plain = clean_week(week, registry, day)
+    [finding] = plain.findings[plain.findings["code"] == "unreadable_file"]["message"]
+    assert "найдены заголовки: «День», «Сотрудник», «Роль», «Связь с классом», " \
+        "«Сообщений за неделю», «Звонков за неделю»" in finding
+    assert "[export]" in finding
+    config = RunConfig.from_settings({"export": {
+        "date": ["День"], "full_name": ["Сотрудник"], "user_type": ["Роль"],
+        "messages_7d": ["Сообщений за"], "calls_7d": ["Звонков за"]}})
+    read = clean_week(week, registry, day, export_headers=dict(config.export_headers))
+    assert read.files["status"].tolist() == ["used"]
+    assert read.persons["messages_7d"].tolist() == [3, 0]
