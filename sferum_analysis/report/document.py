@@ -30,6 +30,7 @@ from .texts import (
     ACTIVE_TITLE,
     CHART_ACTIVE,
     CHART_ACTIVE_TITLE,
+    CHART_ALT,
     CHART_REGISTERED,
     CHART_REGISTERED_TITLE,
     DISTRICT_TITLE,
@@ -37,6 +38,7 @@ from .texts import (
     EDITIONS,
     EDITIONS_TEXT,
     HEADLINE_TITLE,
+    HEATMAP_ALT,
     MAP_NOTE,
     MAP_TITLE,
     QUALITY_TITLE,
@@ -55,6 +57,7 @@ from .texts import (
     SHEET_TITLES,
     SHEET_TREND_ACTIVE,
     SHEET_TREND_REGISTERED,
+    TREND_ALT,
     TREND_CHART,
     TRENDS_TITLE,
     TRENDS_TOO_FEW,
@@ -230,9 +233,13 @@ def build_document(data: ReportData, trend: pd.DataFrame, config: RunConfig | No
         "district": (_html(html.ranked_section_html(district, prev)),),
         "chart_registered": (_chart("ranked_chart", registered,
                                     title=CHART_REGISTERED.format(day=day),
-                                    region_value=region_registered),),
+                                    region_value=region_registered,
+                                    alt=CHART_ALT.format(title=CHART_REGISTERED.format(
+                                        day=day), table=REGISTERED_TITLE)),),
         "chart_active": (_chart("ranked_chart", active, title=CHART_ACTIVE.format(day=day),
-                                region_value=region_active, target=target),),
+                                region_value=region_active, target=target,
+                                alt=CHART_ALT.format(title=CHART_ACTIVE.format(day=day),
+                                                     table=ACTIVE_TITLE)),),
     }
     panels = tilemap.map_panels(active, registered, tiles)
     if panels is not None:
@@ -247,10 +254,11 @@ def build_document(data: ReportData, trend: pd.DataFrame, config: RunConfig | No
     else:
         sections["trends"] = (
             _html(f"<h2>{TRENDS_TITLE}</h2>"), _html(html.trends_note_html(trend, week, weeks)),
-            _chart("trend_chart", trend, target=target, title=TREND_CHART))
+            _chart("trend_chart", trend, target=target, title=TREND_CHART,
+                   alt=TREND_ALT.format(title=TREND_CHART)))
         sections["heatmap"] = (
             _html(html.heatmap_intro_html(weeks[-tables.HEATMAP_WEEKS:], week)),
-            _chart("heatmap_chart", trend, DOO))
+            _chart("heatmap_chart", trend, DOO, alt=HEATMAP_ALT))
     sections["quality"] = (_html(html.quality_html(
         summary=summary, coverage=coverage, coverage_mo=coverage_mo, missing=missing,
         signals=signal_list, findings_list=findings_list, accounting=accounting,
