@@ -94,6 +94,10 @@ doc.show("chart_registered")
 doc.show("chart_active")
 
 # %% tags=["page-break"]
+# The tile map of the МО (only when the region's municipalities file has tile positions).
+doc.show("map")
+
+# %% tags=["page-break"]
 # Trends over every processed week up to this one (regional lines, then the heat-map).
 doc.show("trends")
 

@@ -2,7 +2,10 @@
 
 * :func:`notebook_to_html` renders the executed report notebook with the project's
   nbconvert template ``templates/sferum``: outputs only (no code, no prompts), no
-  scripts, no external resources, every image embedded, CSS inline.
+  external resources, every image embedded, CSS inline, and one script only: the
+  template's table script (``static/sortable.js``, sortable and filterable tables),
+  trusted by its SHA-256 (:data:`TRUSTED_SCRIPT_SHA256`) and allowed by the page's
+  Content-Security-Policy by that hash alone; any other script is refused.
 * :func:`html_to_pdf` prints that HTML to A4 with WeasyPrint (footer with the week and
   page numbers comes from the ``@page`` rules of the template).
 * :func:`write_xlsx` writes the report tables, one formatted sheet each.
@@ -18,6 +21,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import hashlib
 import io
 import math
 import os
@@ -45,6 +49,7 @@ __all__ = [
     "REMOVE_CELL_TAGS",
     "REMOVE_OUTPUT_TAGS",
     "TEMPLATE_NAME",
+    "TRUSTED_SCRIPT_SHA256",
     "PublishError",
     "html_to_pdf",
     "neutralize_formula",
@@ -62,6 +67,19 @@ REMOVE_OUTPUT_TAGS = frozenset({"remove-output"})
 FONT_STACK = '"DejaVu Sans", "Liberation Sans", Arial, sans-serif'
 #: Excel number format of percentage columns (values are percents, e.g. 90.2).
 PERCENT_FORMAT = "0.0"
+#: The page's only script: sortable and filterable tables (inlined by the template).
+SORTABLE_JS = TEMPLATES_DIR / TEMPLATE_NAME / "static" / "sortable.js"
+#: SHA-256 (hex) of the text of that ``<script>`` element as the template writes it
+#: (``"\n" + sortable.js without its last newline + "\n"``). A script with any other
+#: text is refused, and the browser runs no other (Content-Security-Policy): a change
+#: of sortable.js needs the new hash here (tests/test_publish.py prints it).
+TRUSTED_SCRIPT_SHA256 = "3b01a0d6a1da306070f0c353260372eeb5c5732bd59378e464a7b7aefd0bfd1d"
+#: What the published page may load or run: embedded images, inline CSS, the script.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+    f"script-src 'sha256-{base64.b64encode(bytes.fromhex(TRUSTED_SCRIPT_SHA256)).decode()}'; "
+    "base-uri 'none'; form-action 'none'"
+)
 
 # Output types the report may show, best first. JavaScript, widgets, Mermaid and PDF
 # outputs need scripts or plugins and are never rendered.
@@ -199,6 +217,7 @@ def _render_html(nb: nbformat.NotebookNode, *, title: str, week: str, base_dir: 
         "metadata": {"name": "report", "path": str(base_dir)},
         "sferum": {
             "title": title,
+            "csp": CONTENT_SECURITY_POLICY,
             "footer_css": _css_string(
                 (f"{region} · " if region else "") + f"Неделя {week} · "
                 + (f"{footer_note} · " if footer_note else "") + "стр. "),
@@ -209,7 +228,8 @@ def _render_html(nb: nbformat.NotebookNode, *, title: str, week: str, base_dir: 
     soup = BeautifulSoup(body, features="html.parser")
     _mark_numeric_cells(soup)
     _size_hidpi_images(soup)
-    problems = _loading_references(soup)
+    _accessible_tables(soup)
+    problems = _loading_references(soup, trusted=_trusted_script(soup))
     if problems:
         raise PublishError(
             "HTML-отчёт должен быть самодостаточным, а он ссылается на внешние ресурсы "
@@ -278,15 +298,107 @@ def _png_display_size(png: bytes) -> tuple[int, int] | None:
     return None
 
 
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def _accessible_tables(soup: Any) -> None:
+    """Mark up data tables for screen readers and keyboards (axe-core, WCAG 2.1 AA).
+
+    Header cells get ``scope`` (``col`` in ``thead``, ``row`` in ``tbody``); a table
+    without ``<caption>`` or ARIA name is labelled by the heading above it (the heading
+    gets an ``id`` ``h-N`` when it has none); and every data table sits in a
+    ``div.table-scroll`` — the only element that scrolls sideways on a narrow screen —
+    which is focusable (``tabindex="0"``), a named ``region``: keyboard users can scroll
+    it (a second table under one heading: named by the heading and the paragraph above
+    it). The headline cards (``table.headline``) are layout: ``role="presentation"``.
+    """
+    used = {str(tag["id"]) for tag in soup.find_all(id=True)}
+    regions: set[str] = set()
+    counter = 0
+
+    def new_id() -> str:
+        nonlocal counter
+        while True:
+            counter += 1
+            if f"h-{counter}" not in used:
+                used.add(f"h-{counter}")
+                return f"h-{counter}"
+
+    for table in soup.find_all("table"):
+        if "headline" in (table.get("class") or []):
+            table["role"] = "presentation"
+            continue
+        for th in table.find_all("th"):
+            if not th.get("scope"):
+                th["scope"] = "col" if th.find_parent("thead") is not None else "row"
+        label: str | None = table.get("aria-labelledby")
+        caption = table.find("caption")
+        if caption is not None:
+            caption["id"] = caption.get("id") or new_id()
+            label = label or caption["id"]
+        elif not label and not table.get("aria-label"):
+            heading = table.find_previous(_HEADINGS)
+            if heading is not None:
+                heading["id"] = heading.get("id") or new_id()
+                table["aria-labelledby"] = label = heading["id"]
+        parent = table.parent
+        if parent is not None and "table-scroll" in (parent.get("class") or []):
+            continue
+        if label and label in regions:
+            # a second table under the same heading: its region is named by the heading
+            # and the paragraph just above it (regions need names of their own)
+            note = table.find_previous("p")
+            heading = soup.find(id=label)
+            if note is not None and heading is not None \
+                    and note.find_previous(_HEADINGS) is heading:
+                note["id"] = note.get("id") or new_id()
+                label = f"{label} {note['id']}"
+            else:
+                label = None
+        if label:
+            regions.add(label)
+        wrapper = soup.new_tag("div", attrs={"class": "table-scroll", "tabindex": "0"})
+        if label or table.get("aria-label"):
+            wrapper["role"] = "region"
+            if label:
+                wrapper["aria-labelledby"] = label
+            else:
+                wrapper["aria-label"] = table["aria-label"]
+        table.wrap(wrapper)
+
+
 def _is_embedded(url: str) -> bool:
     url = url.strip().lower()
     return url == "" or url.startswith(("data:", "#"))
 
 
-def _loading_references(soup: Any) -> list[str]:
-    """Everything in the HTML that would load a resource or run code."""
+def script_sha256(text: str) -> str:
+    """SHA-256 (hex) of a script's text, as :data:`TRUSTED_SCRIPT_SHA256` is."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _trusted_script(soup: Any) -> Any | None:
+    """The template's table script, or None.
+
+    It is the last element of the page (the template writes it after every output, so
+    no output can come after it), without attributes, and its text has the SHA-256
+    :data:`TRUSTED_SCRIPT_SHA256`. Any other ``<script>``, a copy of this one in an
+    output included, is not trusted.
+    """
+    tags = soup.find_all(True)
+    last = tags[-1] if tags else None
+    if last is None or last.name != "script" or last.attrs:
+        return None
+    return last if script_sha256(last.string or "") == TRUSTED_SCRIPT_SHA256 else None
+
+
+def _loading_references(soup: Any, trusted: Any | None = None) -> list[str]:
+    """Everything in the HTML that would load a resource or run code (the ``trusted``
+    script tag, if given, excepted)."""
     problems: list[str] = []
     for tag in soup.find_all(True):
+        if trusted is not None and tag is trusted:
+            continue
         if tag.name in _FORBIDDEN_TAGS:
             problems.append(f"<{tag.name}>")
         if tag.name == "meta" and str(tag.get("http-equiv", "")).lower() == "refresh":

@@ -25,7 +25,10 @@ def test_environment_yml_matches_pyproject():
         if line.startswith("dependencies:"):
             in_deps = True
             continue
-        item = re.match(r"^  - ([^:#]+?)\s*$", line)
+        # conda packages, and under "- pip:" the packages that conda-forge does not have
+        # (pip's options such as --no-deps and the project itself, -e ., are not packages)
+        item = re.match(r"^  - ([^:#]+?)\s*$", line) or re.match(r"^      - ([^-#.][^#]*?)\s*$",
+                                                                  line)
         if in_deps and item:
             name, spec = _name_and_spec(item.group(1))
             if name not in ("python", "pip"):

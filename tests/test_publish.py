@@ -26,10 +26,14 @@ import pypdf  # noqa: E402
 
 from sferum_analysis import publish  # noqa: E402
 from sferum_analysis.publish import (  # noqa: E402
+    CONTENT_SECURITY_POLICY,
+    SORTABLE_JS,
+    TRUSTED_SCRIPT_SHA256,
     PublishError,
     html_to_pdf,
     neutralize_formula,
     notebook_to_html,
+    script_sha256,
     write_xlsx,
 )
 
@@ -163,7 +167,7 @@ def test_html_loads_nothing_and_runs_nothing(published: dict[str, Path]) -> None
     text = published["html"].read_text(encoding="utf-8")
     soup = BeautifulSoup(text, "html.parser")
     assert "<script src" not in text.lower()
-    assert soup.find("script") is None
+    assert _only_the_trusted_script(soup)
     assert soup.find("link") is None
     for tag in soup.find_all(True):
         for attr in ("src", "href", "srcset"):
@@ -214,6 +218,78 @@ def test_html_is_deterministic(published: dict[str, Path], tmp_path: Path) -> No
     assert again.read_bytes() == published["html"].read_bytes()
 
 
+def _only_the_trusted_script(soup: BeautifulSoup) -> bool:
+    """The page's one script is the template's table script, the page's last element."""
+    scripts = soup.find_all("script")
+    return (len(scripts) == 1 and not scripts[0].attrs
+            and script_sha256(scripts[0].string) == TRUSTED_SCRIPT_SHA256
+            and soup.find_all(True)[-1] is scripts[0])
+
+
+def test_trusted_script_is_sortable_js_by_its_hash() -> None:
+    """The pinned hash is that of static/sortable.js as the template inlines it; the
+    Content-Security-Policy lets the browser run that script and nothing else."""
+    text = SORTABLE_JS.read_text(encoding="utf-8")
+    actual = script_sha256("\n" + text.rstrip("\n") + "\n")
+    assert actual == TRUSTED_SCRIPT_SHA256, (
+        f"sortable.js changed: set TRUSTED_SCRIPT_SHA256 = {actual!r} in publish.py")
+    assert "</script" not in text.lower()
+    digest = base64.b64encode(bytes.fromhex(TRUSTED_SCRIPT_SHA256)).decode()
+    assert f"script-src 'sha256-{digest}'" in CONTENT_SECURITY_POLICY
+    assert "default-src 'none'" in CONTENT_SECURITY_POLICY
+    assert "unsafe-inline" not in CONTENT_SECURITY_POLICY.split("script-src")[1]
+
+
+def test_published_html_has_the_csp_and_the_script_last(published: dict[str, Path]) -> None:
+    soup = BeautifulSoup(published["html"].read_text(encoding="utf-8"), "html.parser")
+    meta = soup.find("meta", attrs={"http-equiv": "Content-Security-Policy"})
+    assert meta is not None and meta["content"] == CONTENT_SECURITY_POLICY
+    assert _only_the_trusted_script(soup)
+
+
+@pytest.mark.parametrize("output_html", [
+    "TRUSTED",  # an exact copy of the trusted script in an output is still a script
+    "<script>alert(1)</script><p>после</p>",
+    "<script>x = 1",  # unclosed: swallows the template's script, whose text then differs
+    '<div onclick="alert(1)">x</div>',
+    '<svg><script>alert(1)</script></svg>',
+])
+def test_html_refuses_any_other_script(tmp_path: Path, output_html: str) -> None:
+    if output_html == "TRUSTED":
+        output_html = ("<script>\n" + SORTABLE_JS.read_text(encoding="utf-8").rstrip("\n")
+                       + "\n</script>")
+    ipynb = _write_notebook(tmp_path / "s.ipynb", new_code_cell("x", outputs=[
+        new_output("display_data", data={"text/html": output_html}),
+    ]))
+    with pytest.raises(PublishError, match="скрипты"):
+        notebook_to_html(ipynb, tmp_path / "s.html", title="t", week=WEEK)
+    assert not (tmp_path / "s.html").exists()
+
+
+def test_tables_are_marked_up_for_screen_readers_and_keyboards(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"МО": ["г. Орёл", "г. Ливны"], "% Активности": ["90,2", "—"]})
+    ipynb = _write_notebook(
+        tmp_path / "t.ipynb", new_markdown_cell("# Отчёт\n\n## Активность"),
+        new_code_cell("x", outputs=[new_output("display_data", data={
+            "text/html": frame.to_html(index=False) + "<p>По МО</p>"
+            + frame.to_html(index=False)})]))
+    soup = BeautifulSoup(notebook_to_html(ipynb, tmp_path / "t.html", title="t",
+                                          week=WEEK).read_text(), "html.parser")
+    heading = soup.find("h2")
+    assert heading["id"]
+    first, second = soup.find_all("table")
+    for table in (first, second):
+        assert {th.get("scope") for th in table.select("thead th")} == {"col"}
+        assert table["aria-labelledby"] == heading["id"]
+        wrapper = table.parent
+        assert wrapper.name == "div" and wrapper["class"] == ["table-scroll"]
+        assert wrapper["tabindex"] == "0" and wrapper["role"] == "region"
+    # two regions under one heading get names of their own (axe: landmark-unique)
+    assert first.parent["aria-labelledby"] == heading["id"]
+    note = soup.find("p", string="По МО")
+    assert second.parent["aria-labelledby"] == f"{heading['id']} {note['id']}"
+
+
 def _write_notebook(path: Path, *cells: nbformat.NotebookNode) -> Path:
     nbformat.write(new_notebook(cells=list(cells)), path)
     return path
@@ -260,7 +336,8 @@ def test_javascript_and_widget_outputs_are_not_rendered(tmp_path: Path) -> None:
     ]))
     text = notebook_to_html(ipynb, tmp_path / "js.html", title="t", week=WEEK).read_text()
     assert "HTML_FALLBACK" in text
-    assert "JS_OUTPUT" not in text and "ONLY_JS" not in text and "<script" not in text
+    assert "JS_OUTPUT" not in text and "ONLY_JS" not in text
+    assert _only_the_trusted_script(BeautifulSoup(text, "html.parser"))
 
 
 def test_styler_tables_keep_author_classes(tmp_path: Path) -> None:
@@ -286,7 +363,8 @@ def test_title_and_week_cannot_break_out_of_html(tmp_path: Path) -> None:
     ipynb = _write_notebook(tmp_path / "w.ipynb", new_markdown_cell("# Отчёт"))
     evil = '"</style><script>alert(1)</script>'
     text = notebook_to_html(ipynb, tmp_path / "w.html", title=evil, week=evil).read_text()
-    assert "<script" not in text and text.count("</style>") == 1
+    assert _only_the_trusted_script(BeautifulSoup(text, "html.parser"))
+    assert text.count("</style>") == 1
     assert "Неделя \\000022\\00003c/style" in text
 
 

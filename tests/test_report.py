@@ -286,7 +286,7 @@ def test_drilldown_table():
     with_target = rp.drilldown_table(orgs, metrics, WEEK, target=35.0, per_mo=1)
     assert with_target["Организация"].tolist() == ["ДС №1", "ДС Болхов-2", "ДС Болхов"]
     html = rp.drilldown_html(table)
-    assert html.count("<h4>") == 4 and "По реестру" not in html
+    assert html.count("<h3>") == 4 and "По реестру" not in html
 def test_same_rule():
     assert rp.same_rule(ActiveRule(), ActiveRule("any", 3, 3))
     assert rp.same_rule(ActiveRule("quota", 10, 1), ActiveRule("quota", 10, 1))
@@ -718,8 +718,8 @@ def test_real_report_in_headless_chromium(sample, browser, tmp_path):  # noqa: F
     assert facts["lang"] == "ru" and facts["charset"] == "UTF-8"
     assert facts["h1"].strip() == (
         "Орловская область: использование ИКОП «Сферум» — неделя по 29.01.2024")
-    assert facts["scripts"] == 0
-    assert facts["images"] == 4 and facts["brokenImages"] == 0
+    assert facts["scripts"] == 1  # only the trusted table script (publish.py)
+    assert facts["images"] == 5 and facts["brokenImages"] == 0  # with the tile map
     assert facts["tables"] >= 8
     assert facts["numAlign"] == "right"
     assert "DejaVu Sans" in facts["font"]

@@ -400,7 +400,7 @@ def test_internal_edition_has_the_annex_ministry_has_none(region):
     by_mo: dict[str, set[str]] = {}
     current = None
     for el in annex:
-        if el.name == "h4":
+        if el.name == "h3":
             current = el.get_text(strip=True)
         elif el.name == "tr" and el.find("td"):
             org = el.find_all("td")[1].get_text(strip=True)

@@ -9,13 +9,13 @@ a second): ``sferum_analysis.report`` imports it only when a chart is asked for.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
 from ..formatting import DASH, fmt_pct
@@ -47,10 +47,13 @@ from .texts import (
     LEGEND_SUSTAINED,
     LEGEND_TARGET,
     LEGEND_WEEKLY,
+    MAP_LEGEND_FLAGGED,
+    MAP_SCALE,
     OO,
     PANEL_ACTIVE,
     PANEL_REGISTERED,
 )
+from .tilemap import grid_size, map_panels, tile_label
 
 #: Resolution of the chart PNGs (the template shows them at their physical size).
 CHART_DPI = 200
@@ -342,6 +345,82 @@ def heatmap_chart(trend: pd.DataFrame, org_type: str = DOO, *,
         bar.set_label(HEATMAP_SCALE, fontsize=7)
         bar.ax.tick_params(labelsize=7, length=2)
         bar.outline.set_visible(False)
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontsize=10, fontweight="bold",
+                         color="#17375e")
+    return fig
+
+
+COLOR_MISSING = "#eceff2"
+#: Share of a grid cell a tile fills (the rest is the white gap between tiles).
+TILE_SIZE = 0.92
+
+
+def tile_map_chart(active: pd.DataFrame, registered: pd.DataFrame,
+                   tiles: Mapping[str, tuple[int, int]] | None, *,
+                   title: str = "") -> Figure | None:
+    """The schematic tile map: % active (left) and % registered (right) of every МО.
+
+    ``active`` and ``registered`` are :func:`~.tables.ranked_table` frames, ``tiles``
+    the region's tile positions (official name -> (col, row), row 0 on top). Each МО is
+    a square at its position coloured from white (0 %) to dark blue (100 % and above),
+    with its short name and value (decimal comma); a missing value is a grey tile with
+    ``—``. A flagged МО (incomplete coverage, anomaly, signal) has a thick dark frame
+    and its marks ``*``, ``†``, ``‡`` after the value: never colour alone. None when
+    ``tiles`` is empty or None (the region has no map). The data are
+    :func:`~.tilemap.map_panels`; the text alternative :func:`~.tilemap.tile_map_alt`.
+    """
+    import numpy as np
+    from matplotlib import colormaps
+    from matplotlib.colors import Normalize
+
+    panels = map_panels(active, registered, tiles)
+    if panels is None:
+        return None
+    first = next(iter(panels.values()))
+    cols, rows = grid_size(first)
+    cmap = colormaps["Blues"]
+    norm = Normalize(vmin=0, vmax=100)
+    rc = {"font.family": "DejaVu Sans", "font.size": 8, "svg.hashsalt": "sferum"}
+    with matplotlib.rc_context(rc):
+        panel_width = CHART_WIDTH_IN / 2
+        fig = Figure(figsize=(CHART_WIDTH_IN, panel_width * rows / cols + 1.5), dpi=CHART_DPI,
+                     layout="constrained")
+        axes = fig.subplots(1, 2)
+        flagged = False
+        for ax, (panel, tiles_) in zip(axes, panels.items(), strict=True):
+            gap = (1 - TILE_SIZE) / 2
+            for tile in tiles_:
+                value = tile.value
+                face = COLOR_MISSING if value is None else cmap(norm(min(max(value, 0), 100)))
+                ax.add_patch(Rectangle(
+                    (tile.col + gap, tile.row + gap), TILE_SIZE, TILE_SIZE, facecolor=face,
+                    edgecolor=COLOR_SIGNAL if tile.flagged else "white",
+                    linewidth=2.2 if tile.flagged else 0.5, zorder=2 if tile.flagged else 1))
+                flagged = flagged or tile.flagged
+                dark = value is not None and value >= 60
+                color = "white" if dark else "#1d232b"
+                ax.text(tile.col + 0.5, tile.row + 0.36, tile_label(tile), ha="center",
+                        va="center", fontsize=5.0, color=color, zorder=3)
+                ax.text(tile.col + 0.5, tile.row + 0.66,
+                        f"{tile.text}{tile.marks}", ha="center", va="center", fontsize=6.6,
+                        fontweight="bold", color=color, zorder=3)
+            ax.set_xlim(0, cols)
+            ax.set_ylim(rows, 0)  # row 0 on top
+            ax.set_aspect("equal")
+            ax.set_axis_off()
+            ax.set_title(panel, fontsize=9, color="#17375e")
+        mappable = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
+        mappable.set_array(np.array([0, 100]))
+        bar = fig.colorbar(mappable, ax=list(axes), location="bottom", shrink=0.45, aspect=40,
+                           pad=0.02, ticks=[0, 20, 40, 60, 80, 100])
+        bar.set_label(MAP_SCALE, fontsize=7)
+        bar.ax.tick_params(labelsize=7, length=2)
+        bar.outline.set_visible(False)
+        if flagged:
+            fig.legend(handles=[Patch(facecolor="white", edgecolor=COLOR_SIGNAL, linewidth=2.2,
+                                      label=MAP_LEGEND_FLAGGED)],
+                       loc="outside lower center", frameon=False, fontsize=7.5)
         if title:
             fig.suptitle(title, x=0.01, ha="left", fontsize=10, fontweight="bold",
                          color="#17375e")

@@ -13,7 +13,7 @@ the two agree.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -24,12 +24,13 @@ from ..config import Paths
 from ..metrics import TOTAL
 from ..run_config import RunConfig
 from ..store import WeekStore, report_file
-from . import html, tables, xlsx
+from . import html, tables, tilemap, xlsx
 from .data import ReportData, load_report_data, trend_frame
 from .texts import (
     ACTIVE_TITLE,
     CHART_ACTIVE,
     CHART_ACTIVE_TITLE,
+    CHART_ALT,
     CHART_REGISTERED,
     CHART_REGISTERED_TITLE,
     CHART_SUSTAINED,
@@ -38,6 +39,9 @@ from .texts import (
     EDITIONS,
     EDITIONS_TEXT,
     HEADLINE_TITLE,
+    HEATMAP_ALT,
+    MAP_NOTE,
+    MAP_TITLE,
     OO,
     QUALITY_TITLE,
     REGISTERED_TITLE,
@@ -57,6 +61,8 @@ from .texts import (
     SHEET_TREND_ACTIVE,
     SHEET_TREND_REGISTERED,
     SUSTAINED_TITLE,
+    SUSTAINED_TYPE_TITLE,
+    TREND_ALT,
     TREND_CHART,
     TRENDS_TITLE,
     TRENDS_TOO_FEW,
@@ -91,6 +97,7 @@ SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("sustained", SUSTAINED_TITLE),
     SectionSpec("chart_registered", CHART_REGISTERED_TITLE),
     SectionSpec("chart_active", CHART_ACTIVE_TITLE),
+    SectionSpec("map"),  # only for a region whose municipalities have tile positions
     SectionSpec("trends"),
     SectionSpec("heatmap"),
     SectionSpec("quality", QUALITY_TITLE),
@@ -112,10 +119,12 @@ def check_edition(edition: str) -> None:
 
 @dataclass(frozen=True)
 class Part:
-    """One output of a section: HTML text or a PNG chart (rendered when shown)."""
+    """One output of a section: HTML text or a PNG chart (rendered when shown); a chart
+    has its text alternative ``alt`` (the ``alt`` of its ``<img>``)."""
 
     kind: Literal["html", "png"]
     content: str | Callable[[], bytes]
+    alt: str = ""
 
     def data(self) -> str | bytes:
         return self.content() if callable(self.content) else self.content
@@ -125,15 +134,15 @@ def _html(text: str) -> Part:
     return Part("html", text)
 
 
-def _chart(name: str, *args: object, **kwargs: object) -> Part:
+def _chart(name: str, *args: object, alt: str = "", **kwargs: object) -> Part:
     """A PNG part: the chart :mod:`.charts`.``name`` draws (matplotlib is imported, and
-    the chart drawn, only when the part is shown)."""
+    the chart drawn, only when the part is shown); ``alt``: its text alternative."""
     def png() -> bytes:
         from . import charts
 
         return charts.figure_png(getattr(charts, name)(*args, **kwargs))
 
-    return Part("png", png)
+    return Part("png", png, alt=alt)
 
 
 @dataclass
@@ -161,8 +170,9 @@ class Document:
         for part in self.parts(key):
             if part.kind == "html":
                 display(HTML(part.data()))
-            else:
-                display(Image(data=part.data(), format="png"))
+            else:  # the template writes metadata "alt" into the <img>
+                display(Image(data=part.data(), format="png"),
+                        metadata={"image/png": {"alt": part.alt}} if part.alt else None)
 
     def xlsx_path(self) -> Path:
         if self.out_dir is None:
@@ -174,12 +184,15 @@ class Document:
 
 
 def build_document(data: ReportData, trend: pd.DataFrame, config: RunConfig | None = None,
-                   *, out_dir: Path | None = None) -> Document:
+                   *, out_dir: Path | None = None,
+                   tiles: Mapping[str, tuple[int, int]] | None = None) -> Document:
     """The report of ``data.week``: every section of the edition, and the XLSX sheets.
 
     ``trend`` is :func:`~.data.trend_frame` of the week (one week only: no trend
     charts); ``config`` the run configuration (edition, activity rule, target, region,
-    jump threshold) — the one stored with the week.
+    jump threshold) — the one stored with the week; ``tiles`` the МО's tile-map
+    positions (official name -> (col, row), :meth:`Municipalities.tiles`): with them
+    the report has the map section, without them (None or empty) it has none.
     """
     config = config or RunConfig()
     edition, rule, target = config.edition, config.rule, config.target_pct
@@ -227,25 +240,39 @@ def build_document(data: ReportData, trend: pd.DataFrame, config: RunConfig | No
         "district": (_html(html.ranked_section_html(district, prev)),),
         "chart_registered": (_chart("ranked_chart", registered,
                                     title=CHART_REGISTERED.format(day=day),
-                                    region_value=region_registered),),
+                                    region_value=region_registered,
+                                    alt=CHART_ALT.format(title=CHART_REGISTERED.format(
+                                        day=day), table=REGISTERED_TITLE)),),
         "chart_active": (_chart("ranked_chart", active, title=CHART_ACTIVE.format(day=day),
-                                region_value=region_active, target=target),),
+                                region_value=region_active, target=target,
+                                alt=CHART_ALT.format(title=CHART_ACTIVE.format(day=day),
+                                                     table=ACTIVE_TITLE)),),
     }
     sustained = {t: tables.sustained_table(metrics, t, signals=signals) for t in (DOO, OO)}
     sections["sustained"] = (_html(html.sustained_section_html(metrics, sustained)),)
     if tables.has_sustained(metrics):
-        sections["sustained"] += (_chart("sustained_chart", sustained[DOO],
-                                         title=CHART_SUSTAINED.format(day=day)),)
+        sections["sustained"] += (_chart(
+            "sustained_chart", sustained[DOO], title=CHART_SUSTAINED.format(day=day),
+            alt=CHART_ALT.format(title=CHART_SUSTAINED.format(day=day),
+                                 table=SUSTAINED_TYPE_TITLE[DOO])),)
+    panels = tilemap.map_panels(active, registered, tiles)
+    if panels is not None:
+        sections["map"] = (
+            _html(f"<h2>{MAP_TITLE}</h2>"
+                  + html.note_html(MAP_NOTE.format(org_type=DOO, day=day))),
+            _chart("tile_map_chart", active, registered, dict(tiles or {}), title=MAP_TITLE,
+                   alt=tilemap.tile_map_alt(panels)))
     if len(weeks) < 2:
         sections["trends"] = (_html(f"<h2>{TRENDS_TITLE}</h2>"),
                               _html(html.note_html(TRENDS_TOO_FEW)))
     else:
         sections["trends"] = (
             _html(f"<h2>{TRENDS_TITLE}</h2>"), _html(html.trends_note_html(trend, week, weeks)),
-            _chart("trend_chart", trend, target=target, title=TREND_CHART))
+            _chart("trend_chart", trend, target=target, title=TREND_CHART,
+                   alt=TREND_ALT.format(title=TREND_CHART)))
         sections["heatmap"] = (
             _html(html.heatmap_intro_html(weeks[-tables.HEATMAP_WEEKS:], week)),
-            _chart("heatmap_chart", trend, DOO))
+            _chart("heatmap_chart", trend, DOO, alt=HEATMAP_ALT))
     sections["quality"] = (_html(html.quality_html(
         summary=summary, coverage=coverage, coverage_mo=coverage_mo, missing=missing,
         signals=signal_list, findings_list=findings_list, accounting=accounting,
@@ -282,7 +309,7 @@ def build_report(*, week: str, data_dir: str = "", processed_dir: str = "",
     resolves the folders, reads the processed week, the configuration it was processed
     with (``target_pct``/``edition`` given: they override it) and the trend, and builds
     the document."""
-    from ..steps import week_config
+    from ..steps import region_list, week_config
 
     paths = Paths.from_dirs(data_dir or None)
     processed = Path(processed_dir) if processed_dir else paths.processed_week(week)
@@ -291,4 +318,5 @@ def build_report(*, week: str, data_dir: str = "", processed_dir: str = "",
     data = load_report_data(processed, week)
     trend = trend_frame(WeekStore(Paths(paths.data_dir, out_dir.parent)), week, data.metrics,
                         rule=config.rule)
-    return build_document(data, trend, config, out_dir=out_dir)
+    return build_document(data, trend, config, out_dir=out_dir,
+                          tiles=region_list(paths).tiles())

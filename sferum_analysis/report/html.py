@@ -198,7 +198,9 @@ def table_html(frame: pd.DataFrame, *, hide: Iterable[str] = (COL_NOTE,),
     ``delta-up`` / ``delta-down``. With ``limit`` only the first rows are shown; with
     ``full_width`` the table spans the text width (headers wrap less on A4);
     ``col_widths`` (percentages of the shown columns) fixes the column widths, so that
-    several tables of the same kind line up.
+    several tables of the same kind line up. The table has ``data-sortable`` (the
+    page's table script sorts it by a click on a header and filters long tables) and
+    ``<th scope="col">`` headers.
     """
     hidden = {ROW_CLASS, *hide}
     columns = [c for c in frame.columns if c not in hidden]
@@ -206,7 +208,9 @@ def table_html(frame: pd.DataFrame, *, hide: Iterable[str] = (COL_NOTE,),
     style = ' style="width:100%;font-size:0.84em"' if full_width else ""
     if col_widths is not None:
         style = ' style="width:100%;font-size:0.84em;table-layout:fixed"'
-    out = [f'<table class="dataframe sferum-table"{style}>']
+    # data-sortable: the page's table script makes the columns sortable (and, for long
+    # tables, adds a filter); without it, and in the PDF, the table stays as it is
+    out = [f'<table class="dataframe sferum-table" data-sortable{style}>']
     if caption:
         out.append(f"<caption>{html.escape(caption)}</caption>")
     if col_widths is not None:
@@ -214,7 +218,8 @@ def table_html(frame: pd.DataFrame, *, hide: Iterable[str] = (COL_NOTE,),
                    + "</colgroup>")
     nowrap = ' style="white-space:nowrap"'  # "№ п/п" would break after the slash
     out.append("<thead><tr>" + "".join(
-        f"<th{nowrap if c == COL_NPP else ''}>{html.escape(str(c))}</th>" for c in columns)
+        f'<th scope="col"{nowrap if c == COL_NPP else ""}>{html.escape(str(c))}</th>'
+        for c in columns)
         + "</tr></thead>")
     out.append("<tbody>")
     shown = frame if limit is None else frame.head(limit)
@@ -375,7 +380,7 @@ def drilldown_html(table: pd.DataFrame) -> str:
         return note_html(ANNEX_NONE)
     parts = []
     for mo, group in table.groupby(COL_MO, sort=False):
-        parts.append(f"<h4>{html.escape(str(mo))}</h4>")
+        parts.append(f"<h3>{html.escape(str(mo))}</h3>")  # under the annex's h2
         shown = group.drop(columns=[COL_MO, COL_BY_REGISTER]).rename(
             columns=ANNEX_SHORT_HEADERS)  # short headers: the reason column gets the width
         parts.append(table_html(shown, mark_column=None, col_widths=(6, 33, 10, 8, 8, 8, 27)))
