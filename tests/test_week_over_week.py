@@ -274,7 +274,7 @@ def test_earlier_weeks_were_processed_and_published_first(region):
                  if "опубликована" in line]
     assert published == [W1, W2, W3]
     for week in (W1, W2):
-        assert (region["reports"] / week / f"sferum_{week}.html").is_file()
+        assert (region["reports"] / week / f"sferum_{week}_internal.html").is_file()
         assert json.loads((region["reports"] / week / "manifest.json").read_text("utf-8"))[
             "edition"] == "internal"
     # the ministry run found them processed: only its own week
