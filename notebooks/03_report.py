@@ -122,6 +122,12 @@ doc.show("heatmap")
 # %%
 doc.show("quality")
 
+# %% [markdown]
+# ## Страницы муниципалитетов
+
+# %%
+doc.show("mo_pages")
+
 # %% tags=["page-break"]
 # The drill-down annex: only in the internal edition (organisations, never persons).
 doc.show("annex")

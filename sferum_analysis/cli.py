@@ -299,12 +299,18 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not statuses:
         print(f"В {paths.raw_dir} нет папок недель (ГГГГ-ММ-ДД).")
         return EXIT_OK
+    from .site import editions_text
+    from .store import WeekStore
+
+    weeks = WeekStore(paths)
     print(f"{'Неделя':<12}{'Состояние':<34}{'Ошибок':>8}{'Предупр.':>10}{'Сведений':>10}  "
-          "Опубликована (UTC)")
+          f"{'Опубликована (UTC)':<27}Редакции")
     for s in statuses:
         c = s.counts
+        editions = editions_text(weeks.read_manifest(s.week)) if s.published_at else ""
         print(f"{s.week:<12}{STATE_TITLES[s.state]:<34}{c.get('error', 0):>8}"
-              f"{c.get('warning', 0):>10}{c.get('info', 0):>10}  {s.published_at}")
+              f"{c.get('warning', 0):>10}{c.get('info', 0):>10}  {s.published_at:<27}"
+              f"{editions}".rstrip())
     pending = sum(s.pending for s in statuses)
     print(f"Недель: {len(statuses)}, требуют обработки: {pending}"
           + (" (sferum run --pending)" if pending else ""))

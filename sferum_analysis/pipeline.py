@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, publish, store
+from . import __version__, publish, site, store
 from .config import NOTEBOOKS_DIR, Paths, parse_week
 from .report.texts import EDITION_SHORT as EDITIONS
 from .run_config import RunConfig
@@ -37,6 +37,7 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
 CLEAN_NOTEBOOK = "01_clean.ipynb"
 METRICS_NOTEBOOK = "02_metrics.ipynb"
 REPORT_NOTEBOOK = "03_report.ipynb"
+MO_NOTEBOOK = "20_mo.ipynb"
 
 
 class StepFailed(Exception):
@@ -119,6 +120,7 @@ class SharedKernel:
         self.km = _kernel_manager_class(stderr_path)(kernel_name="python3")
         self._clients: list = []
         self._used = False
+        self._reset_client = None
         client = self.km.client
 
         def tracked_client(**kw):  # nbclient leaves the clients of a km it does not own open
@@ -136,24 +138,25 @@ class SharedKernel:
 
     def fresh_namespace(self) -> None:
         """Empty the namespace before every notebook but the first."""
-        from jupyter_core.utils import run_sync
-
         if not self._used:
             self._used = True
             return
-        kc = self.km.client()
-        kc.start_channels()
-        run_sync(kc.wait_for_ready)(timeout=60)
+        if self._reset_client is None:  # one blocking client for every reset (a new
+            kc = self.km.blocking_client()  # client and its handshake cost 0.4 s each)
+            kc.start_channels(iopub=False, stdin=False, hb=False, control=False)
+            kc.wait_for_ready(timeout=60)
+            self._reset_client = kc
+        kc = self._reset_client
         msg_id = kc.execute("%reset -f", silent=True, store_history=False)
         while True:
-            reply = run_sync(kc.get_shell_msg)(timeout=60)
+            reply = kc.get_shell_msg(timeout=60)
             if reply["parent_header"].get("msg_id") == msg_id:
                 break
 
     def __exit__(self, *exc: object) -> None:
         from jupyter_core.utils import run_sync
 
-        for kc in self._clients:
+        for kc in [*self._clients, *filter(None, [self._reset_client])]:
             kc.stop_channels()
         try:
             if run_sync(self.km.is_alive)():
@@ -468,6 +471,7 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
     parameters = {"week": week, "data_dir": str(paths.data_dir),
                   "processed_dir": str(processed_stage), "report_dir": str(report_stage)}
     prev = weeks.previous_week(week)
+    mo_pages: list[dict[str, str]] = []
     try:
         say(f"запуск (sferum-analysis {__version__}, правило активности: "
             f"{config.rule.describe()}; редакция: {EDITIONS[config.edition]})")
@@ -487,6 +491,15 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
             step("расчёт показателей", METRICS_NOTEBOOK, *folders, "report_dir")
             if publish_report:
                 step("отчёт", REPORT_NOTEBOOK, *folders, "report_dir")
+                mo_pages = site.mo_pages_of(store.read_table(processed_stage, "metrics", ["mo"]))
+                started = time.monotonic()
+                say(f"страницы муниципалитетов ({len(mo_pages)})…")
+                for page in mo_pages:  # one notebook per МО, in the week's kernel
+                    _execute(MO_NOTEBOOK, store.mo_notebook(report_stage, page["slug"]),
+                             {**{n: parameters[n] for n in (*folders, "report_dir")},
+                              "mo": page["mo"]}, f"страница МО «{page['mo']}»",
+                             progress=progress, kernel=kernel)
+                say(f"страницы муниципалитетов: ноутбуки за {time.monotonic() - started:.1f} с")
         if publish_report:
             say("публикация HTML и PDF…")
             try:
@@ -501,14 +514,33 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
             except Exception as exc:
                 raise StepFailed("публикация отчёта", notebooks_out / REPORT_NOTEBOOK,
                                  f"{type(exc).__name__}: {exc}"[:300]) from exc
+            started = time.monotonic()
+            for page in mo_pages:
+                executed = store.mo_notebook(report_stage, page["slug"])
+                try:
+                    site.publish_mo_page(
+                        executed, report_stage, page["slug"],
+                        title=site.mo_page_title(week, page["mo"], config.region),
+                        footer=site.mo_page_footer(week, page["mo"], config.region))
+                except Exception as exc:
+                    raise StepFailed("публикация страниц МО", executed,
+                                     f"{type(exc).__name__}: {exc}"[:300]) from exc
+            say(f"страницы муниципалитетов: HTML и PDF за {time.monotonic() - started:.1f} с")
         findings = read_parquet(store.table_path(processed_stage, "findings"))
         counts = {str(k): int(v) for k, v in findings["level"].value_counts().items()}
-        _finalize_notebooks(notebooks_out, {str(processed_stage): str(weeks.processed(week)),
-                                            str(report_stage): str(weeks.report(week))})
+        for folder in (notebooks_out, notebooks_out / store.MO_DIR):
+            _finalize_notebooks(folder, {str(processed_stage): str(weeks.processed(week)),
+                                         str(report_stage): str(weeks.report(week))})
+        processed_fp = store.processed_fingerprint(processed_stage)
+        published_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        # the other edition of the week stays beside this one (marked stale if its data differ)
+        editions = site.carry_other_edition(weeks.report(week), report_stage, week,
+                                            config.edition if publish_report else None,
+                                            processed_fp, published_at)
         write_json({
             "week": week,
             "inputs": weeks.inputs_fingerprint(week),
-            "processed": store.processed_fingerprint(processed_stage),
+            "processed": processed_fp,
             "active_rule": config.rule.as_dict(),
             "edition": config.edition,
             "target_pct": config.target_pct,
@@ -517,7 +549,9 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
             "previous_week": prev,
             "version": __version__,
             "findings": counts,
-            "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "published_at": published_at,
+            "editions": editions,
+            "mo_pages": mo_pages,
         }, report_stage / store.MANIFEST_FILE)
         say("замечания: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
     except StepFailed as exc:
@@ -540,6 +574,8 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
     _swap_in(processed_stage, weeks.processed(week))
     _swap_in(report_stage, weeks.report(week))
     shutil.rmtree(weeks.failed(week), ignore_errors=True)
+    if publish_report:
+        site.write_index(paths.reports_dir)  # reports/index.html: every published week
     return RunResult(week, weeks.report(week), counts)
 
 

@@ -7,9 +7,11 @@ published week.
                                findings.parquet metrics.parquet  org_metrics.parquet
                                run_config.json  (the run's settings, stored once)
                                metrics_meta.json (what the metrics step decided)
+    <reports>/index.html       the site's front page: every published week (:mod:`site`)
     <reports>/<week>/          sferum_<week>[_internal].html|pdf|xlsx
                                metrics_mo.csv  quality.csv  files.csv
-                               manifest.json  run.log  notebooks/
+                               manifest.json  run.log  notebooks/  notebooks/mo/
+                               mo/<NN>-<slug>.html|pdf|xlsx  (a page per МО, :func:`mo_slug`)
     <reports>/failed/<week>/   the notebooks and run.log of a failed run
 
 A run writes into staging folders (:meth:`WeekStore.staging`) and swaps them in at the end
@@ -56,6 +58,17 @@ QUALITY_CSV = "quality.csv"
 FILES_CSV = "files.csv"
 #: Formats of the published report, in the order they are produced.
 REPORT_FORMATS = ("html", "pdf", "xlsx")
+#: The site's front page, in the reports folder.
+INDEX_FILE = "index.html"
+#: A week's pages per municipality (and, under ``notebooks/``, their executed notebooks).
+MO_DIR = "mo"
+#: Formats of a municipality's page.
+MO_FORMATS = ("html", "pdf", "xlsx")
+#: Longest transliterated part of an МО's file name.
+MO_SLUG_MAX = 40
+#: Processed tables both editions of a week show: an edition is current while the
+#: fingerprints of these files are those it was published from.
+EDITION_DATA_FILES = tuple(f"{name}.parquet" for name in REPORT_TABLES)
 
 
 def table_path(directory: Path, name: str) -> Path:
@@ -69,6 +82,99 @@ def report_stem(week: str, edition: str = "ministry") -> str:
 
 def report_file(directory: Path, week: str, fmt: str, edition: str = "ministry") -> Path:
     return Path(directory) / f"{report_stem(week, edition)}.{fmt}"
+
+
+def edition_files(directory: Path, week: str, edition: str) -> list[Path]:
+    """The published files of one edition of a week (html, pdf, xlsx), present or not."""
+    return [report_file(directory, week, fmt, edition) for fmt in REPORT_FORMATS]
+
+
+# ------------------------------------------------------------------ pages per municipality
+_TRANSLIT = dict(zip(
+    "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+    ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p",
+     "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"],
+    strict=True))
+
+
+def transliterate(text: str) -> str:
+    """Lower-case ASCII of a Russian name: letters transliterated (ё as e, й as y, х as
+    kh, ъ and ь dropped), every other run of characters one ``-``."""
+    out = []
+    for ch in text.lower():
+        if ch in _TRANSLIT:
+            out.append(_TRANSLIT[ch])
+        elif ch.isascii() and ch.isalnum():
+            out.append(ch)
+        else:
+            out.append("-")
+    return "-".join(part for part in "".join(out).split("-") if part)
+
+
+def mo_slug(order: int, name: str) -> str:
+    """The file name stem of an МО's page: its position in the canonical order (two
+    digits) and its official name transliterated, ``01-g-orel``, ``04-bolkhovskiy-rayon``.
+
+    The number keeps the names unique and sorted like the list; the same list gives the
+    same names every week."""
+    text = transliterate(name)[:MO_SLUG_MAX].strip("-") or "mo"
+    return f"{int(order):02d}-{text}"
+
+
+def mo_slugs(names: Iterable[str]) -> dict[str, str]:
+    """Official name -> slug, for names in canonical order (numbered from 1)."""
+    return {name: mo_slug(i, name) for i, name in enumerate(names, start=1)}
+
+
+def mo_dir(report_dir: Path) -> Path:
+    return Path(report_dir) / MO_DIR
+
+
+def mo_file(report_dir: Path, slug: str, fmt: str) -> Path:
+    """``<week>/mo/<slug>.<fmt>``."""
+    return mo_dir(report_dir) / f"{slug}.{fmt}"
+
+
+def mo_href(slug: str, fmt: str = "html") -> str:
+    """The relative link from the week's report to an МО's page."""
+    return f"{MO_DIR}/{slug}.{fmt}"
+
+
+def mo_notebook(report_dir: Path, slug: str) -> Path:
+    """The executed МО notebook of a week, ``<week>/notebooks/mo/<slug>.ipynb``."""
+    return Path(report_dir) / NOTEBOOKS_DIR / MO_DIR / f"{slug}.ipynb"
+
+
+def index_file(reports_dir: Path) -> Path:
+    return Path(reports_dir) / INDEX_FILE
+
+
+def published_weeks(reports_dir: Path) -> list[str]:
+    """Weeks of the reports folder with a manifest (published), newest first."""
+    from .config import is_week_name
+
+    root = Path(reports_dir)
+    if not root.is_dir():
+        return []
+    return sorted((p.name for p in root.iterdir()
+                   if p.is_dir() and is_week_name(p.name) and (p / MANIFEST_FILE).is_file()),
+                  reverse=True)
+
+
+def read_report_manifest(report_dir: Path) -> dict:
+    """``manifest.json`` of a week's report folder; ``{}`` when absent or unreadable."""
+    return _read_json(Path(report_dir) / MANIFEST_FILE)
+
+
+def read_metrics_csv(report_dir: Path) -> pd.DataFrame:
+    """A published week's ``metrics_mo.csv`` (the figures as published)."""
+    return pd.read_csv(Path(report_dir) / METRICS_CSV, dtype={"org_type": "string",
+                                                               "mo": "string"})
+
+
+def edition_data(processed: dict[str, str]) -> dict[str, str]:
+    """The part of a processed fingerprint an edition's figures depend on."""
+    return {k: v for k, v in processed.items() if k in EDITION_DATA_FILES}
 
 
 @dataclass

@@ -26,6 +26,7 @@ from ..run_config import RunConfig
 from ..store import WeekStore, report_file
 from . import html, tables, tilemap, xlsx
 from .data import ReportData, load_report_data, trend_frame
+from .site_texts import MO_PAGES_TITLE
 from .texts import (
     ACTIVE_TITLE,
     CHART_ACTIVE,
@@ -101,6 +102,7 @@ SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("trends"),
     SectionSpec("heatmap"),
     SectionSpec("quality", QUALITY_TITLE),
+    SectionSpec("mo_pages", MO_PAGES_TITLE, page_break=False),
     SectionSpec("annex", editions=("internal",)),
 )
 SECTION_KEYS = tuple(s.key for s in SECTIONS)
@@ -279,6 +281,7 @@ def build_document(data: ReportData, trend: pd.DataFrame, config: RunConfig | No
         threshold=float(config.jump_threshold),
         quota_messages=rule.min_messages, quota_calls=rule.min_calls,
         list_limit=FINDINGS_LIST_LIMIT)),)
+    sections["mo_pages"] = (_html(mo_pages_html(metrics)),)
     if annex is not None:
         sections["annex"] = (_html(html.annex_html(annex, target)),)
     sections = {key: sections[key] for key in SECTION_KEYS if key in sections}
@@ -300,6 +303,13 @@ def build_document(data: ReportData, trend: pd.DataFrame, config: RunConfig | No
 
     return Document(week=week, edition=edition, sections=sections, sheets=sheets,
                     sheet_titles=titles, out_dir=out_dir)
+
+
+def mo_pages_html(metrics: pd.DataFrame) -> str:
+    """Links to the week's МО pages (``mo/<slug>.html``, written by the same run)."""
+    from ..site import mo_pages_html as links
+
+    return links(metrics)
 
 
 def build_report(*, week: str, data_dir: str = "", processed_dir: str = "",
