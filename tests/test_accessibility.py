@@ -58,7 +58,28 @@ def site(tmp_path_factory, run_cli) -> dict[str, Path]:
         shutil.copy(out / name, pages[edition])
     pages["metrics"] = root / "metrics_mo.csv"
     shutil.copy(out / "metrics_mo.csv", pages["metrics"])
+    pages["index"] = root / "reports" / "index.html"
+    pages["mo"] = sorted((out / "mo").glob("*.html"))[0]  # the first МО: г. Орёл
     return pages
+
+
+@pytest.mark.parametrize("width", [1280, 420])
+@pytest.mark.parametrize("page", ["index", "mo"])
+def test_index_and_municipality_pages_have_no_serious_axe_violations(site, browser, page,
+                                                                     width):  # noqa: F811
+    violations = axe_violations(browser, site[page], width=width)
+    assert violations == [], "\n" + format_violations(violations)
+
+
+@pytest.mark.parametrize("page", ["index", "mo"])
+def test_site_pages_headings_in_order_and_lang(site, page):
+    soup = BeautifulSoup(site[page].read_text("utf-8"), "html.parser")
+    assert soup.html["lang"] == "ru"
+    levels = [int(h.name[1]) for h in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"])]
+    assert levels[0] == 1 and levels.count(1) == 1
+    assert [(a, b) for a, b in zip(levels, levels[1:], strict=False) if b > a + 1] == []
+    for table in soup.find_all("table"):
+        assert all(th.get("scope") == "col" for th in table.select("thead th")), page
 
 
 @pytest.mark.parametrize("width", [1280, 420])
