@@ -287,7 +287,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .pipeline import STATE_TITLES, UserError, all_status, check_not_files
+    from .pipeline import UserError, check_not_files
+    from .status import STATE_TITLES, all_status
     from .workspace import WorkspaceError
 
     try:

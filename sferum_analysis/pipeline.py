@@ -23,6 +23,7 @@ from . import __version__, publish, store
 from .config import NOTEBOOKS_DIR, Paths, parse_week
 from .report.texts import EDITION_SHORT as EDITIONS
 from .run_config import RunConfig
+from .status import STATE_TITLES, WeekStatus, all_status, pending_weeks, week_status
 from .steps import UserError, read_workspace_registry, week_dir
 from .storage import read_parquet, write_json
 from .store import WeekStore
@@ -543,57 +544,5 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
     return RunResult(week, weeks.report(week), counts)
 
 
-# ---------------------------------------------------------------------------------------
-# Weeks and their state (for `sferum status` and `sferum run --pending`)
-# ---------------------------------------------------------------------------------------
-
-STATE_TITLES = {
-    "published": "опубликована",
-    "new": "не обработана",
-    "changed": "входные файлы изменились",
-    "mismatch": "обработка не совпадает с отчётом",
-    "failed": "последний запуск с ошибкой",
-}
-
-
-@dataclass
-class WeekStatus:
-    week: str
-    state: str
-    counts: dict[str, int]
-    published_at: str = ""
-
-    @property
-    def pending(self) -> bool:
-        return self.state != "published"
-
-
-def week_status(paths: Paths, week: str) -> WeekStatus:
-    weeks = WeekStore(paths)
-    manifest = weeks.read_manifest(week)
-    failed = weeks.failed(week).is_dir()
-    if not manifest:
-        return WeekStatus(week, "failed" if failed else "new", {})
-    counts = {str(k): int(v) for k, v in manifest.get("findings", {}).items()}
-    published_at = manifest.get("published_at", "")
-    if manifest.get("inputs") != weeks.inputs_fingerprint(week):
-        return WeekStatus(week, "changed", counts, published_at)
-    # a run killed between its two swaps, or processed files changed by hand since
-    processed = manifest.get("processed")
-    if processed is not None and processed != store.processed_fingerprint(weeks.processed(week)):
-        return WeekStatus(week, "mismatch", counts, published_at)
-    return WeekStatus(week, "failed" if failed else "published", counts, published_at)
-
-
-def all_status(paths: Paths) -> list[WeekStatus]:
-    return [week_status(paths, week) for week in paths.weeks()]
-
-
-def pending_weeks(paths: Paths) -> list[str]:
-    """Weeks with no up-to-date report (new, changed inputs, processed data that does not
-    match the report, or failed), oldest first."""
-    return [s.week for s in all_status(paths) if s.pending]
-
-
-__all__ = ["RunLock", "RunResult", "StepFailed", "UserError", "WeekStatus",
+__all__ = ["STATE_TITLES", "RunLock", "RunResult", "StepFailed", "UserError", "WeekStatus",
            "all_status", "pending_weeks", "recover", "run_week", "week_status"]
