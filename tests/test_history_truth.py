@@ -125,8 +125,8 @@ def test_a_file_whose_every_row_is_rejected_is_an_error(tmp_path):
     write_region(data)
     folder = write_week(data, W3, active=1)
     (folder / "11.csv").write_text(
-        HEADER + "".join(f"01/29/24;Сотрудник {i};teacher;0;1;0\n" for i in range(3))
-        + "01/28/24;Сотрудник 9;teacher;0;1;0\n", encoding="utf-8")
+        HEADER + "".join(f"01/29/24;Иванов Пётр{i};teacher;0;1;0\n" for i in range(3))
+        + "01/28/24;Иванов Пётр9;teacher;0;1;0\n", encoding="utf-8")
     registry = read_workspace_registry(Paths(data, tmp_path / "r"))
     clean = clean_week(folder, registry, dt.date(2024, 1, 29))
     f = clean.findings
@@ -135,7 +135,7 @@ def test_a_file_whose_every_row_is_rejected_is_an_error(tmp_path):
     message = errors["message"].iloc[0]
     assert "не распознана дата" in message and "4" in message  # the reason and how many
     assert "строка 2" in message and "«01/29/24»" in message  # an example row
-    assert "Сотрудник" not in message  # quality.csv is published: no names
+    assert "Иванов" not in message  # quality.csv is published: no names
 
 
 # ------------------------------------------------------------------ 3. registry snapshot
