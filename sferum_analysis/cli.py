@@ -255,12 +255,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             recover_all(paths)  # staging folders of killed runs hold names of people
             results, failed, tried = [], [], set()
             attempted: set[str] = set()
-            if not args.pending:
-                age = settling_minutes(paths, args.week, config.quiet_minutes)
-                if age is not None:
-                    console.line(f"{args.week}: внимание: файлы недели менялись {age:.0f} мин "
-                                 f"назад (тихий период — {config.quiet_minutes} мин); если "
-                                 "копирование ещё идёт, отчёт будет неполным")
+            # an explicit run does not wait for the quiet period; it warns once it has run
+            young = None if args.pending else settling_minutes(paths, args.week,
+                                                                config.quiet_minutes)
             # --pending: the list is taken again after every week, oldest first, so that a
             # republished week's later weeks (their comparison now stale) follow it
             while True:
@@ -295,6 +292,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                     results.append(done)
                     print(f"Неделя {done.week} опубликована: {done.report_dir} "
                           f"({_counts_text(done.counts)})", flush=True)
+            if young is not None and results:
+                console.line(f"{args.week}: внимание: файлы недели менялись {young:.0f} мин "
+                             f"назад (тихий период — {config.quiet_minutes} мин); если "
+                             "копирование ещё шло, отчёт неполный — перезапустите неделю")
             if args.pending and not results and not failed and not attempted:
                 print("Все недели уже опубликованы, обрабатывать нечего.")
                 return EXIT_OK
