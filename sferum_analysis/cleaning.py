@@ -19,6 +19,7 @@ import datetime as dt
 import math
 import os
 import re
+import stat
 import sys
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -301,6 +302,17 @@ class FileParse:
     #: Plain lists, not a DataFrame: cheap to build and to send back from a worker process.
     used: dict[str, list[object]] | None = None
     findings: list[Finding] = field(default_factory=list)
+    #: rejected rows per kind of reason («не распознана дата»), the first example of each
+    #: (row number, full reason) and how many rejected rows carry the reporting date
+    reject_kinds: dict[str, int] = field(default_factory=dict)
+    reject_examples: dict[str, tuple[int, str]] = field(default_factory=dict)
+    rows_rejected_on_date: int = 0
+
+    def note_rejected(self, reasons: list[str], row: int, on_date: bool) -> None:
+        kind = _reason_kind(reasons[0])
+        self.reject_kinds[kind] = self.reject_kinds.get(kind, 0) + 1
+        self.reject_examples.setdefault(kind, (row, "; ".join(reasons)))
+        self.rows_rejected_on_date += on_date
 
     @property
     def rows(self) -> pd.DataFrame | None:
@@ -390,6 +402,7 @@ def parse_export(path: Path, reporting_date: dt.date, org_id: str | None,
                 names.append(person)
                 continue
             result.rows_rejected += 1
+        result.note_rejected(reasons, row_numbers[i], day is not None)
         result.findings.append(Finding("rejected_row", "строка отклонена: " + "; ".join(reasons),
                                        name, row_numbers[i], org_id or ""))
 
@@ -418,6 +431,45 @@ def parse_export(path: Path, reporting_date: dt.date, org_id: str | None,
     if not used:
         result.status = "no_data_for_date"
     return result
+
+
+_QUOTED = re.compile(r"\s*«[^»]*»(?:\s*\([^)]*\))?")
+
+
+def _reason_kind(reason: str) -> str:
+    """A rejection reason without the quoted cell: «не распознана дата»."""
+    return _QUOTED.sub("", reason).strip()
+
+
+def no_usable_rows_message(p: FileParse) -> str:
+    """Why no row of a file counts: the most common reason, how often, an example row."""
+    kind, n = max(p.reject_kinds.items(), key=lambda item: item[1])
+    row, example = p.reject_examples[kind]
+    other = f", других дат: {p.rows_other_dates}" if p.rows_other_dates else ""
+    return (f"ни одна строка файла не учтена (прочитано: {rows_phrase(p.rows_read)}, "
+            f"отклонено: {p.rows_rejected}{other}); чаще всего — {kind} ({n} из "
+            f"{p.rows_rejected}), например строка {row}: {example}. Сотрудники организации "
+            "не посчитаны: исправьте файл (формат дат, числа) и перезапустите неделю")
+
+
+def _special_kind(path: Path) -> str | None:
+    """What a directory entry is when it is not a regular file or folder (never opened:
+    reading a FIFO would block); None for files and folders."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "символическая ссылка, которая никуда не ведёт"
+    except OSError as exc:
+        return f"недоступен ({exc.strerror or exc})"
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "именованный канал (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "сокет"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "файл устройства"
+    return "не обычный файл"
 
 
 def _bad_date_reason(date_cell: object, name_cell: object) -> str:
@@ -502,7 +554,11 @@ def clean_week(
     names = display_names(list(week_dir.iterdir()))
     for path in sorted(names, key=lambda p: p.name):
         name = names[path]
-        if path.is_dir():
+        special = _special_kind(path)
+        if special is not None:
+            findings.append(Finding("special_file", f"{special}: не выгрузка, не открывался и "
+                                    "пропущен", name))
+        elif path.is_dir():
             findings.append(Finding("skipped_file", "вложенная папка пропущена", name))
         elif is_skipped_file(name):
             findings.append(Finding("skipped_file", "служебный или скрытый файл пропущен", name))
@@ -565,6 +621,10 @@ def clean_week(
                 "unknown_org",
                 f"ID в имени файла не найден в реестре: не учтено {rows_phrase(p.rows_read)} "
                 f"(из них за отчётную дату: {on_date})", p.file))
+        elif status == "no_data_for_date" and p.rows_rejected and (
+                p.rows_other_dates == 0 or p.rows_rejected_on_date):
+            findings.append(Finding("no_usable_rows", no_usable_rows_message(p), p.file,
+                                    org_id=p.org_id))
         elif status == "no_data_for_date":
             rejected = (f", из них отклонено: {p.rows_rejected} — см. замечания rejected_row"
                         if p.rows_rejected else "")

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from . import __version__
 from .config import SAMPLE_WEEK, WeekError
-from .registry import RegistryError
 
 EXIT_OK, EXIT_FAILED, EXIT_STRICT = 0, 1, 2
 
@@ -236,8 +235,10 @@ def run_config(workspace, args: argparse.Namespace):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .pipeline import RunLock, StepFailed, UserError, pending_weeks, run_week
+    from .pipeline import RunLock, StepFailed, UserError, pending_weeks, recover_all, run_week
+    from .registry import RegistryError
     from .run_config import ConfigError
+    from .status import settling_minutes
     from .workspace import WorkspaceError
 
     if bool(args.week) == bool(args.pending):
@@ -251,15 +252,35 @@ def cmd_run(args: argparse.Namespace) -> int:
         paths = workspace.paths
         config = run_config(workspace, args)
         with RunLock(paths):
-            weeks = pending_weeks(paths) if args.pending else [args.week]
-            if args.pending and not weeks:
-                print("Все недели уже опубликованы, обрабатывать нечего.")
-                return EXIT_OK
+            recover_all(paths)  # staging folders of killed runs hold names of people
             results, failed, tried = [], [], set()
-            for week in weeks:
+            attempted: set[str] = set()
+            # an explicit run does not wait for the quiet period; it warns once it has run
+            young = None if args.pending else settling_minutes(paths, args.week,
+                                                                config.quiet_minutes)
+            # --pending: the list is taken again after every week, oldest first, so that a
+            # republished week's later weeks (their comparison now stale) follow it
+            while True:
+                if args.pending:
+                    todo = [w for w in pending_weeks(paths) if w not in attempted]
+                else:
+                    todo = [args.week] if not attempted else []
+                if not todo:
+                    break
+                week = todo[0]
+                attempted.add(week)
+                age = settling_minutes(paths, week, config.quiet_minutes) \
+                    if args.pending else None
+                if age is not None:
+                    console.line(f"{week}: файлы недели ещё меняются (последнее изменение "
+                                 f"{age:.0f} мин назад, тихий период — {config.quiet_minutes} "
+                                 "мин): неделя будет обработана при следующем запуске")
+                    tried.add(week)  # nor processed first as a later week's previous week
+                    continue
                 try:
                     result = run_week(week, paths, config, notify=console.line,
-                                      progress=console.progress, failed=tried)
+                                      progress=console.progress, failed=tried,
+                                      keep_registry=args.pending)
                 except user_errors as exc:
                     if not args.pending:
                         raise
@@ -267,9 +288,17 @@ def cmd_run(args: argparse.Namespace) -> int:
                     failed.append(week)
                     continue
                 for done in [*result.previous, result]:
+                    attempted.add(done.week)
                     results.append(done)
                     print(f"Неделя {done.week} опубликована: {done.report_dir} "
                           f"({_counts_text(done.counts)})", flush=True)
+            if young is not None and results:
+                console.line(f"{args.week}: внимание: файлы недели менялись {young:.0f} мин "
+                             f"назад (тихий период — {config.quiet_minutes} мин); если "
+                             "копирование ещё шло, отчёт неполный — перезапустите неделю")
+            if args.pending and not results and not failed and not attempted:
+                print("Все недели уже опубликованы, обрабатывать нечего.")
+                return EXIT_OK
     except user_errors as exc:
         return _fail(str(exc))
     except OSError as exc:
@@ -287,7 +316,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .pipeline import STATE_TITLES, UserError, all_status, check_not_files
+    from .pipeline import UserError, check_not_files
+    from .status import STATE_TITLES, all_status, current_run, leftovers
     from .workspace import WorkspaceError
 
     try:
@@ -295,6 +325,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         check_not_files(paths)
     except (UserError, WorkspaceError) as exc:
         return _fail(str(exc))
+    run = current_run(paths)
+    if run:
+        print(f"Сейчас идёт запуск (процесс {run['pid']}, с {run.get('started', '?')} UTC"
+              + (f", неделя {run['week']}" if run.get("week") else "") + ").")
     statuses = all_status(paths)
     if not statuses:
         print(f"В {paths.raw_dir} нет папок недель (ГГГГ-ММ-ДД).")
@@ -314,6 +348,22 @@ def cmd_status(args: argparse.Namespace) -> int:
     pending = sum(s.pending for s in statuses)
     print(f"Недель: {len(statuses)}, требуют обработки: {pending}"
           + (" (sferum run --pending)" if pending else ""))
+    notes = {
+        "registry_changed": "реестр организаций или список МО изменился после расчёта недель "
+                            "{weeks}; sferum run --pending их не пересчитывает (история не "
+                            "меняется сама), пересчитать с текущим реестром: sferum run НЕДЕЛЯ",
+        "stale": "недели {weeks} сравнивались с предыдущей неделей, которая с тех пор "
+                 "пересчитана: sferum run --pending пересоберёт их",
+        "empty": "в неделях {weeks} нет пригодных выгрузок: не опубликованы и не служат "
+                 "предыдущей неделей; причины — в reports/failed/<неделя>/run.log",
+    }
+    for state, text in notes.items():
+        weeks = [s.week for s in statuses if s.state == state]
+        if weeks:
+            print("Примечание: " + text.format(weeks=", ".join(weeks)))
+    for path, own in leftovers(paths):
+        print(f"Временная папка {'текущего' if own else 'прерванного'} запуска: {path}"
+              + ("" if own else " (содержит ФИО; удаляется следующим sferum run)"))
     return EXIT_OK
 
 
@@ -380,18 +430,66 @@ def cmd_lab(args: argparse.Namespace) -> int:
     return EXIT_OK  # pragma: no cover
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM: unwinds the run (its staging folders are removed on the way)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum, frame) -> None:
+    import signal
+
+    # the first signal ends the run; further ones must not cut its clean-up short
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+def _install_signal_handlers() -> dict:
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+
+def _interrupted(exc: KeyboardInterrupt) -> int:
+    """One Russian line; the event loop's leftovers (tasks of the stopped notebook) are
+    not printed after it."""
+    import logging
+    import signal
+
+    logging.getLogger("asyncio").disabled = True  # "Task exception was never retrieved"
+    sys.unraisablehook = lambda unraisable: None  # "Exception ignored in …" at exit
+    if getattr(exc, "signum", signal.SIGINT) == signal.SIGTERM:
+        what, code = "прервано сигналом завершения (SIGTERM)", 143
+    else:
+        what, code = "прервано пользователем (Ctrl-C)", 130
+    _say(f"sferum: {what}: незавершённая неделя не опубликована, её временные папки удалены, "
+         "последний опубликованный отчёт не изменён")
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_FAILED
-    handlers = {"run": cmd_run, "status": cmd_status, "init": cmd_init, "lab": cmd_lab}
+    import signal
+
+    saved = _install_signal_handlers()
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return EXIT_FAILED
+        handlers = {"run": cmd_run, "status": cmd_status, "init": cmd_init, "lab": cmd_lab}
         return handlers[args.command](args)
-    except KeyboardInterrupt:
-        _say("sferum: прервано пользователем")
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc)
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import time
@@ -20,9 +21,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__, publish, site, store
+from .cleaning import is_skipped_file
 from .config import NOTEBOOKS_DIR, Paths, parse_week
+from .reading import TABLE_SUFFIXES
 from .report.texts import EDITION_SHORT as EDITIONS
 from .run_config import RunConfig
+from .status import (
+    STATE_TITLES,
+    WeekStatus,
+    all_status,
+    clear_run_state,
+    note_run_week,
+    pending_weeks,
+    week_status,
+    write_run_state,
+)
 from .steps import UserError, read_workspace_registry, week_dir
 from .storage import read_parquet, write_json
 from .store import WeekStore
@@ -50,6 +63,52 @@ class StepFailed(Exception):
     def __str__(self) -> str:
         return (f"шаг «{self.step}» завершился ошибкой: {self.reason.rstrip('.')}. "
                 f"Ноутбук с ошибкой: {self.notebook}")
+
+
+class NoUsableExport(UserError):
+    """The week has no usable export (empty folder, every file unreadable or refused):
+    it is not published, and no later week compares with it."""
+
+
+class FileSystemError(UserError):
+    """A file-system error outside the notebooks' own code: the step and the path."""
+
+    def __init__(self, step: str, exc: OSError):
+        super().__init__(f"шаг «{step}»: {os_error_reason(exc.errno, exc.filename, exc.strerror)}")
+        self.step = step
+
+
+#: errno names -> Russian (the messages of the C library are English)
+ERRNO_RU = {"ENOENT": "нет такого файла или папки", "ENOTDIR": "часть пути — не папка",
+            "EACCES": "нет доступа", "EPERM": "нет прав", "ENOSPC": "нет места на диске",
+            "EDQUOT": "превышена дисковая квота", "EROFS": "файловая система только для чтения",
+            "EISDIR": "это папка, а не файл", "EEXIST": "уже существует",
+            "EIO": "ошибка ввода-вывода", "EMFILE": "открыто слишком много файлов",
+            "ENAMETOOLONG": "слишком длинное имя", "EXDEV": "другая файловая система",
+            "ENOTEMPTY": "папка не пуста", "EBUSY": "файл или папка занята"}
+
+
+def os_error_reason(number: int | None, path: object = None, text: str | None = None) -> str:
+    """«нет места на диске: /path» for an errno and a path (no English, no «[Errno …]»)."""
+    import errno as errno_module
+
+    reason = ERRNO_RU.get(errno_module.errorcode.get(number or 0, ""),
+                          f"ошибка файловой системы ({text or number})")
+    return f"{reason}: {path}" if path else reason
+
+
+_ERRNO_TEXT = re.compile(r"^\[Errno (\d+)\] [^:]*(?:: '(.*)')?")
+_OS_ERRORS = frozenset({"OSError", "IOError", "PermissionError", "FileNotFoundError",
+                        "IsADirectoryError", "NotADirectoryError", "FileExistsError"})
+
+
+def step_reason(ename: str, evalue: str) -> str:
+    """The reason of a failed cell for the step's message: an OS error in Russian with its
+    path («нет места на диске: /srv/…»), anything else as ``ename: evalue``."""
+    match = _ERRNO_TEXT.match(evalue.strip()) if ename in _OS_ERRORS else None
+    if match:
+        return os_error_reason(int(match.group(1)), match.group(2))
+    return f"{ename}: {evalue}".strip()
 
 
 @dataclass
@@ -210,8 +269,12 @@ def _execute(notebook: str, out: Path, parameters: dict, step: str,
             stderr_file=_StreamToNotify(progress) if progress else None, **kernel_args,
         )
     except PapermillExecutionError as exc:
-        reason = f"{exc.ename}: {exc.evalue}".strip()
+        if exc.ename == "KeyboardInterrupt":  # Ctrl-C reached the kernel too: the run stops
+            raise KeyboardInterrupt from None
+        reason = step_reason(exc.ename, exc.evalue)
         raise StepFailed(step, out, reason.splitlines()[0][:300]) from None
+    except OSError as exc:  # papermill could not write the executed notebook
+        raise FileSystemError(step, exc) from None
     except (DeadKernelError, CellTimeoutError) as exc:
         # the kernel died (out of memory, a crash in a C extension) or hung: papermill
         # leaves the notebook as far as it got; keep at least the source for the analyst
@@ -277,6 +340,7 @@ class RunLock:
         if not paths.data_dir.is_dir():
             raise UserError(f"нет папки данных: {paths.data_dir}")
         self.path = paths.data_dir / ".sferum.lock"
+        self._paths = paths
         self._lock = FileLock(str(self.path), timeout=0)
 
     def __enter__(self) -> RunLock:
@@ -287,15 +351,29 @@ class RunLock:
         except Timeout:
             raise UserError(f"папку данных {self.path.parent} уже обрабатывает другой запуск "
                             f"(блокировка {self.path}); дождитесь его окончания") from None
+        write_run_state(self._paths)  # `sferum status` shows the run in progress
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._lock.release()
+        try:
+            clear_run_state(self._paths)
+        finally:
+            self._lock.release()
+
+
+def recover_all(paths: Paths) -> None:
+    """Clean up after killed runs for every week that left staging or half-swapped
+    folders (they may hold names of people). The caller holds the run lock."""
+    weeks = {m.group(1) for p in WeekStore(paths).leftovers_all()
+             if (m := re.match(r"\.(?:staging|old)-(\d{4}-\d{2}-\d{2})-", p.name))}
+    for week in sorted(weeks):
+        recover(paths, week)
 
 
 def _file_logger(path: Path) -> tuple[logging.Logger, logging.Handler]:
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
+    handler.handleError = lambda record: None  # a full disk: the step reports it, not logging
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s",
                                            "%Y-%m-%d %H:%M:%S"))
     logger = logging.getLogger(f"sferum.run.{os.getpid()}.{path.parent.name}")
@@ -362,7 +440,8 @@ def check_folders(paths: Paths, week: str | None = None) -> None:
 
 
 def _process_previous(week: str, paths: Paths, config: RunConfig, notify: Notify,
-                      progress: Notify | None, failed: set[str]) -> list[RunResult]:
+                      progress: Notify | None, failed: set[str],
+                      keep_registry: bool = False) -> list[RunResult]:
     """Process, oldest first, the earlier weeks of ``data/raw`` that the comparison needs.
 
     Walks back from ``week`` while the previous week folder has no processed metrics
@@ -383,7 +462,8 @@ def _process_previous(week: str, paths: Paths, config: RunConfig, notify: Notify
     for prev in reversed(chain):
         notify(f"{week}: предыдущая неделя {prev} ещё не обработана — обрабатываю её первой")
         try:
-            results.append(run_week(prev, paths, config, notify, progress, failed=failed))
+            results.append(run_week(prev, paths, config, notify, progress, failed=failed,
+                                    keep_registry=keep_registry))
         except Exception as exc:  # noqa: BLE001 - reported; the later weeks go on
             failed.add(prev)
             notify(f"{week}: неделю {prev} обработать не удалось ({exc}); отчёты за более "
@@ -393,7 +473,8 @@ def _process_previous(week: str, paths: Paths, config: RunConfig, notify: Notify
 
 def run_week(week: str, paths: Paths, config: RunConfig | None = None,
              notify: Notify = lambda msg: None, progress: Notify | None = None, *,
-             publish_report: bool = True, failed: set[str] | None = None) -> RunResult:
+             publish_report: bool = True, failed: set[str] | None = None,
+             keep_registry: bool = False) -> RunResult:
     """Process and publish one reporting week. Raises UserError or StepFailed.
 
     ``config`` is the run's one configuration (:class:`RunConfig`, default: the built-in
@@ -403,7 +484,8 @@ def run_week(week: str, paths: Paths, config: RunConfig | None = None,
     with the previous week. ``notify`` receives one line per step (for the terminal and
     ``run.log``), ``progress`` the notebooks' progress lines (files read). ``failed``
     collects the weeks that failed in this invocation (not tried again as someone's
-    previous week).
+    previous week). ``keep_registry``: recompute with the registry snapshot of the week's
+    earlier processing (``sferum run --pending``), not today's registry.
     """
     config = config or RunConfig()
     failed = set() if failed is None else failed
@@ -412,8 +494,11 @@ def run_week(week: str, paths: Paths, config: RunConfig | None = None,
     week_dir(paths, week)
     read_workspace_registry(paths)  # a registry error stops the run before any work
     try:
-        earlier = _process_previous(week, paths, config, notify, progress, failed)
-        result = _run_one_week(week, paths, config, notify, progress, publish_report)
+        earlier = _process_previous(week, paths, config, notify, progress, failed,
+                                    keep_registry)
+        note_run_week(paths, week)  # for `sferum status`
+        result = _run_one_week(week, paths, config, notify, progress, publish_report,
+                               keep_registry)
     except BaseException:
         failed.add(week)
         raise
@@ -442,8 +527,41 @@ def _finalize_notebooks(folder: Path, replacements: dict[str, str]) -> None:
             path.write_text(text, encoding="utf-8")
 
 
+def _exports_in(folder: Path) -> list[Path]:
+    """Files of a week folder that cleaning would read (no folders, special or hidden
+    files, no other types): none means there is nothing to clean."""
+    out = []
+    for entry in os.scandir(folder):
+        if (entry.is_file(follow_symlinks=False) and not is_skipped_file(entry.name)
+                and Path(entry.name).suffix.lower() in TABLE_SUFFIXES):
+            out.append(Path(entry.path))
+    return out
+
+
+_FILE_STATUS_RU = {"unreadable": "не прочитано", "no_data_for_date": "без строк за "
+                   "отчётную дату, которые можно учесть", "unknown_org": "организации нет "
+                   "в реестре"}
+
+
+def _check_usable(processed_dir: Path, week: str, log: Callable[[str], None]) -> None:
+    """Refuse a week with no usable export (every file unreadable or refused): the reason
+    per file goes to run.log."""
+    files = store.read_table(processed_dir, "files", ["file", "status"])
+    if (files["status"] == "used").any():
+        return
+    findings = store.read_table(processed_dir, "findings", ["level", "file", "message"])
+    for rec in findings[(findings["file"].fillna("") != "")
+                        & (findings["level"] != "info")].head(50).itertuples():
+        log(f"{rec.file}: {rec.message}")
+    counts = files["status"].value_counts()
+    detail = ", ".join(f"{_FILE_STATUS_RU.get(k, k)}: {v}" for k, v in counts.items())
+    raise NoUsableExport(f"неделя {week} не опубликована: нет пригодных выгрузок — ни один "
+                         f"файл не учтён (файлов: {len(files)}; {detail})")
+
+
 def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
-                  progress: Notify | None, publish_report: bool = True) -> RunResult:
+                  progress: Notify | None, publish_report: bool = True,
+                  keep_registry: bool = False) -> RunResult:
     recover(paths, week)
     weeks = WeekStore(paths)
 
@@ -459,7 +577,10 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
         logger.info(message)
         notify(f"{week}: {message}")
 
+    phase = ["подготовка запуска"]  # named in a file-system error
+
     def step(title: str, notebook: str, *names: str) -> None:
+        phase[0] = title
         started = time.monotonic()
         say(f"{title}…")
         _execute(notebook, notebooks_out / notebook, {n: parameters[n] for n in names}, title,
@@ -485,9 +606,17 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
         # the kernel (matplotlib, nbconvert) and PDF fonts: reruns give the same bytes
         os.environ.setdefault("SOURCE_DATE_EPOCH", publish.SOURCE_DATE_EPOCH)
         store.write_config(processed_stage, config)
+        if keep_registry and store.copy_registry_snapshot(weeks.processed(week),
+                                                          processed_stage):
+            say("реестр и список МО — те, с которыми неделя была рассчитана (снимок); "
+                f"с текущим реестром: sferum run {week}")
+        if not _exports_in(weeks.raw(week)):
+            raise NoUsableExport(f"неделя {week} не опубликована: нет пригодных выгрузок — "
+                                 "в папке недели нет файлов .xlsx, .xls, .csv")
         with SharedKernel(report_stage / store.RUN_LOG_FILE) as kernel:
             folders = ("week", "data_dir", "processed_dir")
             step("очистка выгрузок", CLEAN_NOTEBOOK, *folders)
+            _check_usable(processed_stage, week, logger.info)
             step("расчёт показателей", METRICS_NOTEBOOK, *folders, "report_dir")
             if publish_report:
                 step("отчёт", REPORT_NOTEBOOK, *folders, "report_dir")
@@ -502,6 +631,7 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
                 say(f"страницы муниципалитетов: ноутбуки за {time.monotonic() - started:.1f} с")
         if publish_report:
             say("публикация HTML и PDF…")
+            phase[0] = "публикация отчёта"
             try:
                 html = publish.notebook_to_html(
                     notebooks_out / REPORT_NOTEBOOK,
@@ -511,9 +641,12 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
                     else f"{EDITIONS[config.edition]} редакция, не для рассылки")
                 publish.html_to_pdf(html, store.report_file(report_stage, week, "pdf",
                                                             config.edition))
+            except OSError as exc:  # a full disk, no permission: not the notebook's fault
+                raise FileSystemError("публикация отчёта", exc) from None
             except Exception as exc:
                 raise StepFailed("публикация отчёта", notebooks_out / REPORT_NOTEBOOK,
                                  f"{type(exc).__name__}: {exc}"[:300]) from exc
+            phase[0] = "публикация страниц МО"
             started = time.monotonic()
             for page in mo_pages:
                 executed = store.mo_notebook(report_stage, page["slug"])
@@ -526,7 +659,10 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
                     raise StepFailed("публикация страниц МО", executed,
                                      f"{type(exc).__name__}: {exc}"[:300]) from exc
             say(f"страницы муниципалитетов: HTML и PDF за {time.monotonic() - started:.1f} с")
+        phase[0] = "запись результатов недели"
         findings = read_parquet(store.table_path(processed_stage, "findings"))
+        meta = store.read_meta(processed_stage)
+        compared = prev if prev is not None and meta.get("previous_processed") else None
         counts = {str(k): int(v) for k, v in findings["level"].value_counts().items()}
         for folder in (notebooks_out, notebooks_out / store.MO_DIR):
             _finalize_notebooks(folder, {str(processed_stage): str(weeks.processed(week)),
@@ -539,7 +675,9 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
                                             processed_fp, published_at)
         write_json({
             "week": week,
-            "inputs": weeks.inputs_fingerprint(week),
+            "inputs": weeks.exports_fingerprint(week),
+            # the registry snapshot the week was computed with
+            "registry": store.registry_fingerprint(store.registry_snapshot(processed_stage)),
             "processed": processed_fp,
             "active_rule": config.rule.as_dict(),
             "edition": config.edition,
@@ -547,6 +685,11 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
             "jump_threshold": float(config.jump_threshold),
             "region": config.region,
             "previous_week": prev,
+            # the week compared with and its metrics then: a later change makes this
+            # week's comparison stale (status.comparison_is_stale)
+            "compared_week": compared,
+            "compared_metrics": store.metrics_fingerprint(weeks.processed(compared))
+            if compared else None,
             "version": __version__,
             "findings": counts,
             "published_at": published_at,
@@ -564,72 +707,38 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
         shutil.move(str(report_stage), str(failed_dir))
         shutil.rmtree(processed_stage, ignore_errors=True)
         raise
-    except BaseException:
+    except NoUsableExport as exc:  # kept as failed, with the reason: nobody's previous week
+        logger.error(str(exc))
+        handler.close()
+        failed_dir = weeks.failed(week)
+        shutil.rmtree(failed_dir, ignore_errors=True)
+        failed_dir.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(report_stage), str(failed_dir))
+        shutil.rmtree(processed_stage, ignore_errors=True)
+        write_json({"week": week, "reason": str(exc),
+                    "inputs": weeks.exports_fingerprint(week),
+                    "registry": weeks.current_registry_fingerprint()},
+                   failed_dir / store.REFUSED_FILE)
+        raise
+    except BaseException as exc:
         shutil.rmtree(processed_stage, ignore_errors=True)
         shutil.rmtree(report_stage, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise FileSystemError(phase[0], exc) from None
         raise
     finally:
         handler.close()
         logger.removeHandler(handler)
-    _swap_in(processed_stage, weeks.processed(week))
-    _swap_in(report_stage, weeks.report(week))
+    try:
+        _swap_in(processed_stage, weeks.processed(week))
+        _swap_in(report_stage, weeks.report(week))
+    except OSError as exc:
+        raise FileSystemError("замена опубликованной недели", exc) from None
     shutil.rmtree(weeks.failed(week), ignore_errors=True)
     if publish_report:
         site.write_index(paths.reports_dir)  # reports/index.html: every published week
     return RunResult(week, weeks.report(week), counts)
 
 
-# ---------------------------------------------------------------------------------------
-# Weeks and their state (for `sferum status` and `sferum run --pending`)
-# ---------------------------------------------------------------------------------------
-
-STATE_TITLES = {
-    "published": "опубликована",
-    "new": "не обработана",
-    "changed": "входные файлы изменились",
-    "mismatch": "обработка не совпадает с отчётом",
-    "failed": "последний запуск с ошибкой",
-}
-
-
-@dataclass
-class WeekStatus:
-    week: str
-    state: str
-    counts: dict[str, int]
-    published_at: str = ""
-
-    @property
-    def pending(self) -> bool:
-        return self.state != "published"
-
-
-def week_status(paths: Paths, week: str) -> WeekStatus:
-    weeks = WeekStore(paths)
-    manifest = weeks.read_manifest(week)
-    failed = weeks.failed(week).is_dir()
-    if not manifest:
-        return WeekStatus(week, "failed" if failed else "new", {})
-    counts = {str(k): int(v) for k, v in manifest.get("findings", {}).items()}
-    published_at = manifest.get("published_at", "")
-    if manifest.get("inputs") != weeks.inputs_fingerprint(week):
-        return WeekStatus(week, "changed", counts, published_at)
-    # a run killed between its two swaps, or processed files changed by hand since
-    processed = manifest.get("processed")
-    if processed is not None and processed != store.processed_fingerprint(weeks.processed(week)):
-        return WeekStatus(week, "mismatch", counts, published_at)
-    return WeekStatus(week, "failed" if failed else "published", counts, published_at)
-
-
-def all_status(paths: Paths) -> list[WeekStatus]:
-    return [week_status(paths, week) for week in paths.weeks()]
-
-
-def pending_weeks(paths: Paths) -> list[str]:
-    """Weeks with no up-to-date report (new, changed inputs, processed data that does not
-    match the report, or failed), oldest first."""
-    return [s.week for s in all_status(paths) if s.pending]
-
-
-__all__ = ["RunLock", "RunResult", "StepFailed", "UserError", "WeekStatus",
+__all__ = ["STATE_TITLES", "RunLock", "RunResult", "StepFailed", "UserError", "WeekStatus",
            "all_status", "pending_weeks", "recover", "run_week", "week_status"]

@@ -27,6 +27,8 @@ EDITIONS = ("ministry", "internal")
 EXPORT_FIELDS = ("date", "full_name", "user_type", "link", "messages_7d", "calls_7d")
 #: The built-in region: its municipalities ship with the package.
 DEFAULT_REGION = "Орловская область"
+#: Default quiet period of ``sferum run --pending`` (minutes since the week folder changed).
+QUIET_MINUTES = 15
 
 
 class ConfigError(ValueError):
@@ -68,6 +70,9 @@ KEYS: tuple[Key, ...] = (
         choices=EDITIONS, target="edition"),
     Key("run", "workers", "int", "процессов для чтения файлов; 0 — по числу ядер",
         minimum=0, target="workers"),
+    Key("run", "quiet_minutes", "int", "тихий период, минут: sferum run --pending не "
+        "обрабатывает неделю, пока её папка или файлы менялись меньше стольких минут назад "
+        "(копирование ещё идёт); 0 — не ждать", minimum=0, target="quiet_minutes"),
     *(Key("export", name, "headers", f"дополнительные написания заголовка колонки «{name}» "
           "выгрузки (список строк; сравниваются по началу, без учёта регистра, ё и пробелов)",
           target="export_headers") for name in EXPORT_FIELDS),
@@ -124,6 +129,8 @@ class RunConfig:
     edition: str = "ministry"
     #: reader processes; 0 — one per core
     workers: int = 0
+    #: ``--pending`` leaves a week whose folder changed less than this many minutes ago
+    quiet_minutes: int = QUIET_MINUTES
     #: extra header spellings per export field: ``(("date", ("День",)), ...)``
     export_headers: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -208,6 +215,7 @@ class RunConfig:
             "target_pct": self.target_pct,
             "edition": self.edition,
             "workers": self.workers,
+            "quiet_minutes": self.quiet_minutes,
             "export_headers": {k: list(v) for k, v in self.export_headers},
         }
 
@@ -225,6 +233,7 @@ class RunConfig:
             target_pct=None if target in (None, 0, 0.0) else float(target),  # type: ignore[arg-type]
             edition=str(data.get("edition") or base.edition),
             workers=int(data.get("workers") or 0),  # type: ignore[call-overload]
+            quiet_minutes=int(data.get("quiet_minutes", base.quiet_minutes)),  # type: ignore[call-overload]
             export_headers=tuple(sorted((str(k), tuple(map(str, v)))
                                         for k, v in dict(headers).items())),  # type: ignore[call-overload]
         )
@@ -238,7 +247,7 @@ def settings_template(region: str = "") -> str:
         "name": region, "active_rule": defaults.rule.kind,
         "quota_messages": defaults.rule.min_messages, "quota_calls": defaults.rule.min_calls,
         "target": 0, "jump_threshold": defaults.jump_threshold, "edition": defaults.edition,
-        "workers": defaults.workers,
+        "workers": defaults.workers, "quiet_minutes": defaults.quiet_minutes,
     }
     lines = [
         "# Настройки рабочей папки sferum-analysis (формат TOML).",

@@ -47,6 +47,17 @@ def region_list(paths: Paths) -> Municipalities:
     return Municipalities.for_registry_dir(paths.registry_dir)
 
 
+def week_registry(paths: Paths, processed_dir: Path) -> tuple[Path, Municipalities]:
+    """The registry file and municipalities a processed week is computed with: its
+    snapshot (``<processed week>/registry/``) when it has one, else today's
+    ``data/raw/registry``."""
+    snapshot = store.registry_snapshot(processed_dir)
+    registry, _ = store.snapshot_files(snapshot)
+    if registry is not None:
+        return registry, Municipalities.for_registry_dir(snapshot)
+    return registry_path(paths), region_list(paths)
+
+
 def read_workspace_registry(paths: Paths):
     """The registry of organisations, matched against the region's municipalities."""
     return read_registry(registry_path(paths), region_list(paths))
@@ -87,17 +98,24 @@ def print_progress(done: int, total: int) -> None:
 def clean_step(week: str, config: RunConfig, data_dir: str | Path | None = None,
                processed_dir: str | Path | None = None,
                progress: Callable[[int, int], None] | None = print_progress) -> CleanWeek:
-    """Clean one week's exports and write the processed tables and the run configuration."""
+    """Clean one week's exports and write the processed tables and the run configuration.
+
+    The registry is the processed folder's snapshot (``registry/``) when it has one (a
+    rerun that keeps the week's registry: ``sferum run --pending``); otherwise today's
+    registry and municipalities file are copied there first, so that the week keeps
+    the registry it was computed with."""
     from .schemas import FILES, PERSONS, orgs_schema, validate  # pandera: only where it validates
 
     paths = Paths.from_dirs(data_dir)
     reporting_date = parse_week(week)
-    municipalities = region_list(paths)
-    registry = read_registry(registry_path(paths), municipalities)
+    out = Path(processed_dir) if processed_dir else paths.processed_week(week)
+    if store.snapshot_files(store.registry_snapshot(out))[0] is None:
+        store.write_registry_snapshot(out, registry_path(paths), paths.municipalities_file())
+    registry_file, municipalities = week_registry(paths, out)
+    registry = read_registry(registry_file, municipalities)
     clean = clean_week(week_dir(paths, week), registry, reporting_date,
                        workers=config.workers or default_workers(), progress=progress,
                        export_headers=dict(config.export_headers))
-    out = Path(processed_dir) if processed_dir else paths.processed_week(week)
     store.write_tables(out, {
         "persons": validate(clean.persons, PERSONS),
         "orgs": validate(clean.orgs, orgs_schema(municipalities)),
@@ -135,7 +153,7 @@ def metrics_step(week: str, config: RunConfig, processed_dir: str | Path,
                              and qc.is_stale(None if pd.isna(d) else str(d), reporting_date))
                             for status, d in zip(org_metrics["status"], org_metrics["last_date"],
                                                  strict=True)]
-    municipalities = region_list(weeks.paths)
+    municipalities = week_registry(weeks.paths, processed_dir)[1]
     current = validate(mo_metrics(org_metrics, municipalities), metrics_schema(municipalities))
     # indicators across weeks (contract 7): sustained activity, staff who joined or left
     earlier, n_earlier = earlier_weeks(weeks.weeks(), week, weeks.paths.processed_root)

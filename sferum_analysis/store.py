@@ -7,12 +7,16 @@ published week.
                                findings.parquet metrics.parquet  org_metrics.parquet
                                run_config.json  (the run's settings, stored once)
                                metrics_meta.json (what the metrics step decided)
+                               registry/ (the registry and municipalities list the
+                                          week was computed with: a snapshot)
     <reports>/index.html       the site's front page: every published week (:mod:`site`)
     <reports>/<week>/          sferum_<week>[_internal].html|pdf|xlsx
                                metrics_mo.csv  quality.csv  files.csv
                                manifest.json  run.log  notebooks/  notebooks/mo/
                                mo/<NN>-<slug>.html|pdf|xlsx  (a page per МО, :func:`mo_slug`)
-    <reports>/failed/<week>/   the notebooks and run.log of a failed run
+    <reports>/failed/<week>/   the notebooks and run.log of a failed run; refused.json
+                               when the week had no usable export (not published)
+    <data>/.sferum.run.json    the run in progress (pid, week), while it holds the lock
 
 A run writes into staging folders (:meth:`WeekStore.staging`) and swaps them in at the end
 (:mod:`pipeline`); the steps are given those folders, so every reader and writer takes a
@@ -56,6 +60,12 @@ FAILED_DIR = "failed"
 METRICS_CSV = "metrics_mo.csv"
 QUALITY_CSV = "quality.csv"
 FILES_CSV = "files.csv"
+#: The registry snapshot of a processed week (a folder inside it).
+REGISTRY_SNAPSHOT_DIR = "registry"
+#: Written to ``reports/failed/<week>/`` when a week had no usable export.
+REFUSED_FILE = "refused.json"
+#: In the data folder, while a run holds the lock.
+RUN_STATE_FILE = ".sferum.run.json"
 #: Formats of the published report, in the order they are produced.
 REPORT_FORMATS = ("html", "pdf", "xlsx")
 #: The site's front page, in the reports folder.
@@ -317,6 +327,59 @@ def write_report_csvs(directory: Path, metrics: pd.DataFrame, findings: pd.DataF
     write_csv(files, Path(directory) / FILES_CSV)
 
 
+def registry_snapshot(directory: Path) -> Path:
+    """The registry snapshot folder of a processed week (``registry/``)."""
+    return Path(directory) / REGISTRY_SNAPSHOT_DIR
+
+
+def snapshot_files(directory: Path) -> tuple[Path | None, Path | None]:
+    """(registry file, municipalities file) of a registry folder, as :class:`Paths` finds
+    them in ``data/raw/registry``; None where absent."""
+    from .config import MUNICIPALITIES_FILE, REGISTRY_STEM, REGISTRY_SUFFIXES
+
+    directory = Path(directory)
+    registry = next((directory / f"{REGISTRY_STEM}{suffix}" for suffix in REGISTRY_SUFFIXES
+                     if (directory / f"{REGISTRY_STEM}{suffix}").is_file()), None)
+    municipalities = directory / MUNICIPALITIES_FILE
+    return registry, municipalities if municipalities.is_file() else None
+
+
+def write_registry_snapshot(directory: Path, registry: Path,
+                            municipalities: Path | None) -> Path:
+    """Copy the registry (and the region's municipalities file) into a processed week."""
+    import shutil
+
+    folder = registry_snapshot(directory)
+    make_private_dir(folder)
+    for source in (registry, municipalities):
+        if source is not None:
+            shutil.copyfile(source, folder / source.name)
+            os.chmod(folder / source.name, PRIVATE_FILE)
+    return folder
+
+
+def copy_registry_snapshot(source_week: Path, directory: Path) -> bool:
+    """Give a (staging) processed folder the snapshot of an earlier processing of the same
+    week; False when that has none."""
+    registry, municipalities = snapshot_files(registry_snapshot(source_week))
+    if registry is None:
+        return False
+    write_registry_snapshot(directory, registry, municipalities)
+    return True
+
+
+def registry_fingerprint(directory: Path) -> dict[str, str]:
+    """sha256 of the registry and municipalities files of a registry folder."""
+    return fingerprint(p for p in snapshot_files(directory) if p is not None)
+
+
+def metrics_fingerprint(directory: Path) -> str | None:
+    """sha256 of a processed week's ``metrics.parquet`` (what a later week compares
+    with); None when the week has no metrics."""
+    path = table_path(Path(directory), "metrics")
+    return fingerprint([path])[path.name] if path.is_file() else None
+
+
 def processed_fingerprint(directory: Path) -> dict[str, str]:
     """sha256 of every file of a processed week: ties the published report to the clean
     tables it was built from (the two folders are swapped in one after the other)."""
@@ -368,9 +431,24 @@ class WeekStore:
         return self.paths.weeks()
 
     def previous_week(self, week: str) -> str | None:
-        """The latest week folder of ``data/raw`` before ``week``."""
-        earlier = [w for w in self.weeks() if w < week]
+        """The latest week folder of ``data/raw`` before ``week``, skipping weeks refused
+        for want of a usable export (:meth:`refusal`): an empty week is nobody's base."""
+        earlier = [w for w in self.weeks() if w < week and not self.refusal(w)]
         return earlier[-1] if earlier else None
+
+    def refusal(self, week: str) -> dict:
+        """Why the last run of ``week`` refused to publish it (no usable export); ``{}``
+        when it did not."""
+        return _read_json(self.failed(week) / REFUSED_FILE)
+
+    def leftovers_all(self) -> list[Path]:
+        """Staging and half-swapped folders of every week (killed runs, or the run now)."""
+        out: list[Path] = []
+        for root in (self.paths.processed_root, self.paths.reports_dir):
+            if root.is_dir():
+                out += sorted(p for p in root.iterdir()
+                              if p.name.startswith((".staging-", ".old-")))
+        return out
 
     def preceding_weeks(self, week: str, n: int) -> list[str]:
         """Up to ``n`` week folders of ``data/raw`` before ``week``, newest first."""
@@ -400,6 +478,27 @@ class WeekStore:
     # -- the published week
     def read_manifest(self, week: str) -> dict:
         return _read_json(self.report(week) / MANIFEST_FILE)
+
+    def exports_fingerprint(self, week: str) -> dict[str, str]:
+        """sha256 of every file of the week folder (the exports, not the registry)."""
+        return fingerprint(p for p in self.raw(week).iterdir() if p.is_file())
+
+    def current_registry_fingerprint(self) -> dict[str, str]:
+        """sha256 of today's registry and municipalities files (keyed by file name)."""
+        return fingerprint(p for p in (self.paths.registry_file(),
+                                       self.paths.municipalities_file()) if p)
+
+    def newest_change(self, week: str) -> float:
+        """The latest modification time of the week folder and of its entries (links and
+        special files are not followed or opened)."""
+        folder = self.raw(week)
+        times = [folder.lstat().st_mtime]
+        for entry in os.scandir(folder):
+            try:
+                times.append(entry.stat(follow_symlinks=False).st_mtime)
+            except OSError:
+                continue
+        return max(times)
 
     def inputs_fingerprint(self, week: str) -> dict[str, str]:
         """sha256 of every file a week's report is built from: the week folder, the

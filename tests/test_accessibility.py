@@ -65,8 +65,8 @@ def site(tmp_path_factory, run_cli) -> dict[str, Path]:
 
 @pytest.mark.parametrize("width", [1280, 420])
 @pytest.mark.parametrize("page", ["index", "mo"])
-def test_index_and_municipality_pages_have_no_serious_axe_violations(site, browser, page,
-                                                                     width):  # noqa: F811
+def test_index_and_municipality_pages_have_no_serious_axe_violations(
+        site, browser, page, width):  # noqa: F811
     violations = axe_violations(browser, site[page], width=width)
     assert violations == [], "\n" + format_violations(violations)
 

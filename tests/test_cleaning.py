@@ -339,9 +339,11 @@ def test_file_where_every_dated_row_is_rejected(tmp_path, write, registry):
     assert clean.files[["rows_read", "rows_rejected"]].values.tolist() == [[1, 1]]
     assert clean.orgs["status"].tolist() == ["no_data_for_date"]
     assert check_accounting(clean.files).empty
-    # the finding says the rows were there but rejected, not that the file is empty
-    [message] = find(clean, "no_data_for_date")["message"].tolist()
-    assert "прочитано: 1 строка, из них отклонено: 1" in message
+    # the rows were there but none counts: an error (issue 14) naming the reason and a row
+    [message] = find(clean, "no_usable_rows")["message"].tolist()
+    assert "прочитано: 1 строка, отклонено: 1" in message
+    assert "пустое ФИО" in message and "строка 2" in message
+    assert find(clean, "no_data_for_date").empty
 
 
 def test_file_without_a_header_is_unreadable(tmp_path, write, registry):

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from tiny_region import HEADER, sferum, write_region, write_week
+from tiny_region import HEADER, age, sferum, write_region, write_week
 
 from sferum_analysis.config import Paths
 from sferum_analysis.pipeline import RunLock, pending_weeks, week_status
@@ -34,6 +34,7 @@ def test_pending_processes_new_and_changed_weeks_only(tmp_path):
     # one changed week, one new week; the up-to-date week is left alone
     (data / "raw" / "2024-01-22" / "11.csv").write_text(
         HEADER + "22.01.2024;Иванова Анна;teacher;0;5;0\n", encoding="utf-8")
+    age(data / "raw" / "2024-01-22")  # copied before the quiet period
     write_week(data, "2024-01-29", active=2)
     assert week_status(paths, "2024-01-22").state == "changed"
     assert week_status(paths, "2024-01-29").state == "new"
@@ -63,7 +64,7 @@ def test_pending_processes_new_and_changed_weeks_only(tmp_path):
     # its two folder swaps leaves the new processed week beside the old report): pending
     meta = data / "processed" / "2024-01-29" / "run_config.json"
     good = meta.read_bytes()
-    meta.write_bytes(good.replace(b'"any"', b'"quota"'))
+    meta.write_bytes(good + b" ")  # changed by hand (metrics_meta.json holds no rule)
     assert week_status(paths, "2024-01-29").state == "mismatch"
     assert pending_weeks(paths) == ["2024-01-29"]
     assert "обработка не совпадает с отчётом" in sferum("status", data=data,

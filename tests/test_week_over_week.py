@@ -119,7 +119,8 @@ def test_earlier_weeks_are_processed_first_oldest_first(tmp_path, monkeypatch):
     paths = Paths(data, reports)
     done: list[str] = []
 
-    def fake_run_one_week(week, paths, config, notify, progress, publish_report=True):
+    def fake_run_one_week(week, paths, config, notify, progress, publish_report=True,
+                          keep_registry=False):
         if week == "2024-01-08":
             raise pipeline.StepFailed("очистка выгрузок", tmp_path / "x.ipynb", "сбой")
         done.append(week)

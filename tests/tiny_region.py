@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HEADER = "Дата;ФИО;Тип пол;Связь с;Кол-во сообщений за 7 дней;Кол-во звонков за 7 дней\n"
@@ -31,7 +32,16 @@ def write_week(data: Path, week: str, active: int) -> Path:
     (folder / "11.csv").write_text(HEADER + "".join(rows), encoding="utf-8")
     (folder / "22 школа.csv").write_text(HEADER + f"{d};Сидоров Олег;teacher;0;0;0\n",
                                          encoding="utf-8")
+    age(folder)
     return folder
+
+
+def age(folder: Path, minutes: float = 60) -> None:
+    """Date a week folder and its files ``minutes`` back: copied long ago, not in progress
+    (``sferum run --pending`` leaves a folder alone while its files still change)."""
+    stamp = time.time() - minutes * 60
+    for path in [*folder.iterdir(), folder]:
+        os.utime(path, (stamp, stamp), follow_symlinks=False)
 
 
 def sferum(*args: str, data: Path, reports: Path, **kwargs) -> subprocess.CompletedProcess:
