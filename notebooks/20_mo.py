@@ -26,7 +26,7 @@ week: str = "2024-01-29"  # help: отчётная дата недели ГГГ�
 data_dir: str = ""  # help: папка данных; пусто — data/ рабочей папки
 processed_dir: str = ""  # help: папка обработанной недели; пусто — data/processed/<неделя>
 report_dir: str = ""  # help: папка отчёта недели (страница — в её mo/); пусто — reports/<неделя>
-mo: str = "г. Орёл"  # help: муниципалитет (официальное название или принятое написание)
+mo: str = ""  # help: МО (официальное название или принятое написание); пусто — первое в списке
 
 # %% tags=["remove"]
 from sferum_analysis.report import mo_page

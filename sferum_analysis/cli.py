@@ -317,19 +317,23 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from .pipeline import UserError, check_not_files
+    from .run_config import ConfigError
     from .status import STATE_TITLES, all_status, current_run, leftovers
+    from .steps import workspace_config
     from .workspace import WorkspaceError
 
     try:
-        paths = _locate(args).paths
+        workspace = _locate(args)
+        paths = workspace.paths
+        config = workspace_config(workspace)  # a bad sferum.toml is said here too
         check_not_files(paths)
-    except (UserError, WorkspaceError) as exc:
+    except (UserError, WorkspaceError, ConfigError) as exc:
         return _fail(str(exc))
     run = current_run(paths)
     if run:
         print(f"Сейчас идёт запуск (процесс {run['pid']}, с {run.get('started', '?')} UTC"
               + (f", неделя {run['week']}" if run.get("week") else "") + ").")
-    statuses = all_status(paths)
+    statuses = all_status(paths, config)
     if not statuses:
         print(f"В {paths.raw_dir} нет папок недель (ГГГГ-ММ-ДД).")
         return EXIT_OK
@@ -352,6 +356,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         "registry_changed": "реестр организаций или список МО изменился после расчёта недель "
                             "{weeks}; sferum run --pending их не пересчитывает (история не "
                             "меняется сама), пересчитать с текущим реестром: sferum run НЕДЕЛЯ",
+        "settings_changed": "недели {weeks} посчитаны с другими настройками sferum.toml "
+                            "(правило активности, пороги, цель, регион, заголовки [export]); "
+                            "sferum run --pending их не пересчитывает, применить нынешние "
+                            "настройки: sferum run НЕДЕЛЯ",
         "stale": "недели {weeks} сравнивались с предыдущей неделей, которая с тех пор "
                  "пересчитана: sferum run --pending пересоберёт их",
         "empty": "в неделях {weeks} нет пригодных выгрузок: не опубликованы и не служат "
@@ -377,6 +385,9 @@ def cmd_init(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(_os_error_text(exc))
+    if not args.region.strip():
+        print(f"Впишите официальное название региона в [region] name файла "
+              f"{root / 'sferum.toml'}: без него команды в этой папке не работают.")
     print(f"Рабочая папка создана: {root}\n"
           f"Дальше: заполните {root / 'data/raw/registry'} (реестр организаций и, для своего "
           f"региона, municipalities.csv), проверьте [region] name в {root / 'sferum.toml'}, "

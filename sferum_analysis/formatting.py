@@ -61,3 +61,9 @@ def plural(n: int, one: str, few: str, many: str) -> str:
 
 def rows_phrase(n: int) -> str:
     return f"{n} {plural(n, 'строка', 'строки', 'строк')}"
+
+
+def problems_text(what: str, problems: list[str], shown: int = 5) -> str:
+    """«<what> не принят: p1; p2; …; и ещё N» — one line for a file refused row by row."""
+    more = f"; и ещё {len(problems) - shown}" if len(problems) > shown else ""
+    return f"{what} не принят: {'; '.join(problems[:shown])}{more}"

@@ -44,7 +44,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from .config import PACKAGE_DATA_DIR
-from .formatting import UNSAFE_CHARS
+from .formatting import UNSAFE_CHARS, problems_text
 
 MUNICIPALITIES_CSV = PACKAGE_DATA_DIR / "municipalities.csv"
 
@@ -101,9 +101,7 @@ class MunicipalitiesError(ValueError):
         self.source = source
         self.problems = problems
         where = f" ({source})" if source else ""
-        shown = "; ".join(problems[:5])
-        more = f"; и ещё {len(problems) - 5}" if len(problems) > 5 else ""
-        super().__init__(f"список МО{where} не принят: {shown}{more}")
+        super().__init__(problems_text(f"список МО{where}", problems))
 
 
 def name_key(value: str) -> str:

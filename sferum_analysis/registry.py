@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .formatting import UNSAFE_CHARS
+from .formatting import UNSAFE_CHARS, problems_text
 from .municipalities import Municipalities, UnknownMunicipality
 from .reading import ReadError, exact_matcher, normalize_header, read_table
 
@@ -50,9 +50,7 @@ class RegistryError(Exception):
         self.path = path
         self.problems = problems
         where = f" ({path.name})" if path else ""
-        shown = "; ".join(problems[:5])
-        more = f"; и ещё {len(problems) - 5}" if len(problems) > 5 else ""
-        super().__init__(f"реестр организаций{where} не принят: {shown}{more}")
+        super().__init__(problems_text(f"реестр организаций{where}", problems))
 
 
 def normalize_org_id(value: object) -> str | None:

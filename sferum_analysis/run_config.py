@@ -219,6 +219,15 @@ class RunConfig:
             "export_headers": {k: list(v) for k, v in self.export_headers},
         }
 
+    def computed_with(self) -> dict[str, object]:
+        """The settings a processed week's figures and report depend on (not the edition
+        of one publication, nor the number of reader processes): when those of today's
+        ``sferum.toml`` differ, ``sferum status`` says so."""
+        data = self.to_dict()
+        data.pop("edition")
+        data.pop("workers")
+        return data
+
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> RunConfig:
         """The configuration stored by :meth:`to_dict` (missing parts: defaults)."""

@@ -15,7 +15,10 @@ What is pending (``sferum run --pending`` republishes it, oldest first):
 
 Not pending: ``published``; ``registry_changed`` — the registry or municipalities file
 differs from the snapshot the week was computed with (only an explicit ``sferum run WEEK``
-applies today's registry to a past week); ``empty`` — refused, nothing changed since;
+applies today's registry to a past week); ``settings_changed`` — the settings of
+``sferum.toml`` that the figures depend on (rule, thresholds, target, region, export
+headers) differ from those the week was computed with (the same: applied only by an
+explicit run); ``empty`` — refused, nothing changed since;
 ``running`` — another process is working on it now.
 """
 
@@ -30,6 +33,7 @@ from pathlib import Path
 
 from . import store
 from .config import Paths
+from .run_config import RunConfig
 from .store import WeekStore
 
 STATE_TITLES = {
@@ -40,6 +44,7 @@ STATE_TITLES = {
     "failed": "последний запуск с ошибкой",
     "stale": "сравнение устарело",
     "registry_changed": "реестр изменился после расчёта",
+    "settings_changed": "настройки изменились после расчёта",
     "empty": "нет пригодных выгрузок",
     "running": "обрабатывается сейчас",
 }
@@ -89,7 +94,9 @@ def comparison_is_stale(weeks: WeekStore, week: str, manifest: dict) -> bool:
                                  != manifest.get("compared_metrics"))
 
 
-def week_status(paths: Paths, week: str) -> WeekStatus:
+def week_status(paths: Paths, week: str, config: RunConfig | None = None) -> WeekStatus:
+    """The state of ``week``; with ``config`` (today's settings) also whether the week was
+    computed with other settings."""
     weeks = WeekStore(paths)
     running = current_run(paths)
     if running and running.get("week") == week:
@@ -118,11 +125,15 @@ def week_status(paths: Paths, week: str) -> WeekStatus:
         return WeekStatus(week, "stale", counts, published_at)
     if _registry_of(manifest) != weeks.current_registry_fingerprint():
         return WeekStatus(week, "registry_changed", counts, published_at)
+    if config is not None:
+        stored = store.read_config(weeks.processed(week))
+        if stored is not None and stored.computed_with() != config.computed_with():
+            return WeekStatus(week, "settings_changed", counts, published_at)
     return WeekStatus(week, "published", counts, published_at)
 
 
-def all_status(paths: Paths) -> list[WeekStatus]:
-    return [week_status(paths, week) for week in paths.weeks()]
+def all_status(paths: Paths, config: RunConfig | None = None) -> list[WeekStatus]:
+    return [week_status(paths, week, config) for week in paths.weeks()]
 
 
 def pending_weeks(paths: Paths) -> list[str]:

@@ -108,7 +108,12 @@ def read_settings(path: Path | None) -> dict[str, dict[str, object]]:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise WorkspaceError(f"{path}: ошибка в записи TOML ({exc})") from None
+        import re
+
+        where = re.search(r"line (\d+), column (\d+)", str(exc))
+        place = f": строка {where[1]}, позиция {where[2]}" if where else ""
+        raise WorkspaceError(f"{path}: ошибка в записи TOML{place} — проверьте скобки "
+                             "разделов [ ], кавычки и знак = (пример в README)") from None
     except UnicodeDecodeError:
         raise WorkspaceError(f"{path}: файл не в кодировке UTF-8") from None
     except OSError as exc:

@@ -233,3 +233,28 @@ def test_renamed_export_headers_need_a_setting_not_a_release(tmp_path):
     read = clean_week(week, registry, day, export_headers=dict(config.export_headers))
     assert read.files["status"].tolist() == ["used"]
     assert read.persons["messages_7d"].tolist() == [3, 0]
+
+
+def test_status_checks_sferum_toml_and_names_weeks_computed_with_other_settings(tmp_path):
+    """`sferum status` refuses a bad sferum.toml as `sferum run` does; after a setting the
+    figures depend on changes, the published weeks are named (not pending: history changes
+    only when asked)."""
+    from tiny_region import write_region, write_week
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "sferum.toml").write_text('[region]\nname = "Орловская область"\n', "utf-8")
+    write_region(root / "data")
+    write_week(root / "data", "2024-01-29", active=1)
+    assert cli("run", "2024-01-29", cwd=root).returncode == 0
+    assert "опубликована" in cli("status", cwd=root).stdout
+    (root / "sferum.toml").write_text('[region]\nname = "Орловская область"\n[run]\n'
+                                      'active_rule = "quota"\n', "utf-8")
+    status = cli("status", cwd=root)
+    assert status.returncode == 0
+    assert "настройки изменились после расчёта" in status.stdout
+    assert "требуют обработки: 0" in status.stdout and "sferum run НЕДЕЛЯ" in status.stdout
+    (root / "sferum.toml").write_text('[region]\nname = "Орловская область"\n[run]\n'
+                                      'activ_rule = "quota"\n', "utf-8")
+    bad = cli("status", cwd=root)
+    assert bad.returncode == 1 and "неизвестный ключ «activ_rule»" in bad.stderr

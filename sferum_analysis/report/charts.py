@@ -221,6 +221,15 @@ def sustained_chart(table: pd.DataFrame, *, title: str) -> Figure:
     return fig
 
 
+def _percent_colorbar(fig: Figure, mappable, axes, label: str) -> None:
+    """The 0–100 % colour scale under the panels of a heat map or a tile map."""
+    bar = fig.colorbar(mappable, ax=list(axes), location="bottom", shrink=0.45, aspect=40,
+                       pad=0.02, ticks=[0, 20, 40, 60, 80, 100])
+    bar.set_label(label, fontsize=7)
+    bar.ax.tick_params(labelsize=7, length=2)
+    bar.outline.set_visible(False)
+
+
 def _week_labels(weeks: list[str], years: bool = True) -> list[str]:
     """``DD.MM``; when the weeks span more than one year, the first week and the first
     week of every year get the year on a second line (unless not ``years``: the heat
@@ -340,11 +349,7 @@ def heatmap_chart(trend: pd.DataFrame, org_type: str = DOO, *,
                 spine.set_visible(False)
         axes[0].set_yticks(range(len(names)), names, fontsize=7.5)
         axes[0].get_yticklabels()[-1].set_fontweight("bold")
-        bar = fig.colorbar(image, ax=list(axes), location="bottom", shrink=0.45, aspect=40,
-                           pad=0.02, ticks=[0, 20, 40, 60, 80, 100])
-        bar.set_label(HEATMAP_SCALE, fontsize=7)
-        bar.ax.tick_params(labelsize=7, length=2)
-        bar.outline.set_visible(False)
+        _percent_colorbar(fig, image, axes, HEATMAP_SCALE)
         if title:
             fig.suptitle(title, x=0.01, ha="left", fontsize=10, fontweight="bold",
                          color="#17375e")
@@ -412,11 +417,7 @@ def tile_map_chart(active: pd.DataFrame, registered: pd.DataFrame,
             ax.set_title(panel, fontsize=9, color="#17375e")
         mappable = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
         mappable.set_array(np.array([0, 100]))
-        bar = fig.colorbar(mappable, ax=list(axes), location="bottom", shrink=0.45, aspect=40,
-                           pad=0.02, ticks=[0, 20, 40, 60, 80, 100])
-        bar.set_label(MAP_SCALE, fontsize=7)
-        bar.ax.tick_params(labelsize=7, length=2)
-        bar.outline.set_visible(False)
+        _percent_colorbar(fig, mappable, axes, MAP_SCALE)
         if flagged:
             fig.legend(handles=[Patch(facecolor="white", edgecolor=COLOR_SIGNAL, linewidth=2.2,
                                       label=MAP_LEGEND_FLAGGED)],

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from ..config import parse_week
-from ..formatting import DASH, fmt_int, fmt_pct, fmt_pp
+from ..formatting import DASH, fmt_int, fmt_pct, fmt_pp, plural
 from ..metrics import ActiveRule
 from .tables import (
     DRILLDOWN_PER_MO,
@@ -340,7 +340,9 @@ def coverage_note_html(metrics: pd.DataFrame, org_type: str = DOO) -> str:
     text = COVERAGE_NOTE.format(reported=fmt_int(reported), expected=fmt_int(expected),
                                 org_type=org_type)
     if reported < expected:
-        rest = COVERAGE_NOTE_REST.format(rest=fmt_int(expected - reported))
+        n = expected - reported  # genitive: «остальных 1 организации», «… 5 организаций»
+        rest = COVERAGE_NOTE_REST.format(
+            rest=f"{fmt_int(n)} {plural(n, 'организации', 'организаций', 'организаций')}")
         return f'<p class="note incomplete">{html.escape(text)}{rest}</p>'
     return f'<p class="note">{html.escape(text)}</p>'
 

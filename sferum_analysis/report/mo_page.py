@@ -118,7 +118,7 @@ def _week_tables(processed: Path, week: str, weeks: WeekStore, config: RunConfig
 def build_mo_page(*, week: str, mo: str, data_dir: str = "", processed_dir: str = "",
                   report_dir: str = "") -> MoPage:
     """The page of the notebook's parameters (same names and meanings as 03_report's;
-    ``mo``: the municipality, any accepted spelling)."""
+    ``mo``: the municipality, any accepted spelling; empty: the first of the region's list)."""
     from ..steps import region_list, week_config
 
     paths = Paths.from_dirs(data_dir or None)
@@ -128,6 +128,8 @@ def build_mo_page(*, week: str, mo: str, data_dir: str = "", processed_dir: str 
     weeks = WeekStore(Paths(paths.data_dir, out_dir.parent))
     data, trend = _week_tables(processed, week, weeks, config)
     names = mo_names(data.metrics)
+    if not mo.strip():
+        mo = names[0]
     if mo not in names:
         region = region_list(paths)
         try:
@@ -144,7 +146,9 @@ def build_mo_page(*, week: str, mo: str, data_dir: str = "", processed_dir: str 
 
 def mo_names(metrics: pd.DataFrame) -> list[str]:
     """The week's municipalities in canonical order (as the metrics list them)."""
-    return list(dict.fromkeys(str(m) for m in metrics["mo"] if m != TOTAL))
+    from .tables import region_names
+
+    return region_names(metrics)
 
 
 # ----------------------------------------------------------------------- building
