@@ -63,7 +63,7 @@ def test_the_installed_copy_is_imported_and_carries_its_files(installed):
     package_dir, notebooks = out.stdout.splitlines()
     assert Path(package_dir).is_relative_to(installed["site"])
     assert notebooks == str(["01_clean.ipynb", "02_metrics.ipynb", "03_report.ipynb",
-                             "10_explore.ipynb"])
+                             "10_explore.ipynb", "20_mo.ipynb"])
     assert (Path(package_dir) / "data" / "municipalities.csv").is_file()
     assert (Path(package_dir) / "templates" / "sferum" / "index.html.j2").is_file()
 
