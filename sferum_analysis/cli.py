@@ -441,30 +441,10 @@ def cmd_lab(args: argparse.Namespace) -> int:
     return EXIT_OK  # pragma: no cover
 
 
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM: unwinds the run (its staging folders are removed on the way)."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _on_signal(signum, frame) -> None:
-    import signal
-
-    # the first signal ends the run; further ones must not cut its clean-up short
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, signal.SIG_IGN)
-    raise Interrupted(signum)
-
-
 def _install_signal_handlers() -> dict:
-    import signal
-    import threading
+    from .signals import install
 
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    return {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    return install()
 
 
 def _interrupted(exc: KeyboardInterrupt) -> int:
@@ -479,8 +459,13 @@ def _interrupted(exc: KeyboardInterrupt) -> int:
         what, code = "прервано сигналом завершения (SIGTERM)", 143
     else:
         what, code = "прервано пользователем (Ctrl-C)", 130
-    _say(f"sferum: {what}: незавершённая неделя не опубликована, её временные папки удалены, "
-         "последний опубликованный отчёт не изменён")
+    published = getattr(exc, "published", None)
+    if published:
+        _say(f"sferum: {what}: неделя {published} успела опубликоваться, дальше запуск "
+             "остановлен")
+    else:
+        _say(f"sferum: {what}: незавершённая неделя не опубликована, её временные папки "
+             "удалены, последний опубликованный отчёт не изменён")
     return code
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, publish, site, store
+from . import __version__, publish, signals, site, store
 from .cleaning import is_skipped_file
 from .config import NOTEBOOKS_DIR, Paths, parse_week
 from .reading import TABLE_SUFFIXES
@@ -74,7 +74,9 @@ class FileSystemError(UserError):
     """A file-system error outside the notebooks' own code: the step and the path."""
 
     def __init__(self, step: str, exc: OSError):
-        super().__init__(f"шаг «{step}»: {os_error_reason(exc.errno, exc.filename, exc.strerror)}")
+        reason = (os_error_reason(exc.errno, exc.filename, exc.strerror) if exc.errno
+                  else str(exc))  # an OSError raised with a message only
+        super().__init__(f"шаг «{step}»: {reason}")
         self.step = step
 
 
@@ -696,7 +698,8 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
             "editions": editions,
             "mo_pages": mo_pages,
         }, report_stage / store.MANIFEST_FILE)
-        say("замечания: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+        say("замечания: " + (", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+                             or "нет"))
     except StepFailed as exc:
         failed_dir = weeks.failed(week)
         exc.notebook = failed_dir / store.NOTEBOOKS_DIR / exc.notebook.name
@@ -729,14 +732,15 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
     finally:
         handler.close()
         logger.removeHandler(handler)
-    try:
-        _swap_in(processed_stage, weeks.processed(week))
-        _swap_in(report_stage, weeks.report(week))
-    except OSError as exc:
-        raise FileSystemError("замена опубликованной недели", exc) from None
-    shutil.rmtree(weeks.failed(week), ignore_errors=True)
-    if publish_report:
-        site.write_index(paths.reports_dir)  # reports/index.html: every published week
+    with signals.deferred(week):  # Ctrl-C now waits until the week is in place
+        try:
+            _swap_in(processed_stage, weeks.processed(week))
+            _swap_in(report_stage, weeks.report(week))
+        except OSError as exc:
+            raise FileSystemError("замена опубликованной недели", exc) from None
+        shutil.rmtree(weeks.failed(week), ignore_errors=True)
+        if publish_report:
+            site.write_index(paths.reports_dir)  # reports/index.html: every published week
     return RunResult(week, weeks.report(week), counts)
 
 

@@ -224,8 +224,8 @@ class RunConfig:
         of one publication, nor the number of reader processes): when those of today's
         ``sferum.toml`` differ, ``sferum status`` says so."""
         data = self.to_dict()
-        data.pop("edition")
-        data.pop("workers")
+        for key in ("edition", "workers", "quiet_minutes"):  # how a run goes, not its figures
+            data.pop(key, None)
         return data
 
     @classmethod

@@ -35,7 +35,7 @@ import pytest
 import websocket
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-STARTUP_TIMEOUT = 20.0
+STARTUP_TIMEOUT = 60.0
 PAGE_TIMEOUT = 15.0
 #: axe-core on a long report takes a few seconds on a busy machine.
 AXE_TIMEOUT = 120.0
