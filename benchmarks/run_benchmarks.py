@@ -171,9 +171,11 @@ def ingest_child(data: str, out: str, workers: str, result_file: str) -> int:
     """In a fresh interpreter: import the package, clean the week, report the times."""
     started = time.perf_counter()
     from sferum_analysis import steps
+    from sferum_analysis.run_config import RunConfig
 
     imported, cpu = time.perf_counter(), os.times()
-    clean = steps.clean_step(WEEK, data, out, workers=int(workers), progress=None)
+    clean = steps.clean_step(WEEK, RunConfig(workers=int(workers) or None), data, out,
+                             progress=None)
     done, cpu_done = time.perf_counter(), os.times()
     Path(result_file).write_text(json.dumps({
         "import_s": round(imported - started, 2),
