@@ -28,26 +28,12 @@ processed_dir: str = ""  # help: папка обработанной недел�
 report_dir: str = ""  # help: папка отчёта недели (страница — в её mo/); пусто — reports/<неделя>
 mo: str = ""  # help: МО (официальное название или принятое написание); пусто — первое в списке
 
-# %% tags=["remove"]
+# %%
+# The whole page in one cell (one output per section, in order), then the МО's workbook.
 from sferum_analysis.report import mo_page
 
 page = mo_page.build_mo_page(week=week, mo=mo, data_dir=data_dir, processed_dir=processed_dir,
                              report_dir=report_dir)
-
-# %%
-page.show("title")
-
-# %%
-page.show("figures")
-
-# %%
-page.show("trend")
-
-# %%
-page.show("coverage")
-
-# %%
-page.show("orgs")
-
-# %% tags=["remove"]
+for section in mo_page.MO_SECTIONS:
+    page.show(section)
 print(page.write_xlsx())

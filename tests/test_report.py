@@ -669,7 +669,7 @@ def test_no_person_names_anywhere(sample):
 
 @pytest.mark.slow
 def test_failed_publication_keeps_the_good_report(sample, tmp_path, monkeypatch, capsys):
-    from sferum_analysis import cli, publish
+    from sferum_analysis import cli, pipeline, publish
 
     root = tmp_path / "copy"
     shutil.copytree(sample / "data", root / "data")
@@ -681,6 +681,7 @@ def test_failed_publication_keeps_the_good_report(sample, tmp_path, monkeypatch,
         raise OSError("диск переполнен")
 
     monkeypatch.setattr(publish, "html_to_pdf", broken)
+    monkeypatch.setattr(pipeline._Publisher, "inline", True)  # render here, not in workers
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "946684800")
     code = cli.main(["run", WEEK, "--data-dir", str(root / "data"),
                      "--reports-dir", str(root / "reports")])

@@ -180,9 +180,20 @@ def _value(value: object, kind: str) -> str:
     return _e(fmt_int(value))
 
 
+#: (metrics frame, {(org_type, mo): position of its first row}) of the last frame seen: the
+#: frame is the week's cached one, shared by every МО page (a boolean mask per lookup
+#: cost 10 of the 50 ms of a page).
+_ROWS: list = [None, {}]
+
+
 def _row_of(metrics: pd.DataFrame, org_type: str, mo: str) -> pd.Series | None:
-    rows = metrics[(metrics["org_type"] == org_type) & (metrics["mo"] == mo)]
-    return rows.iloc[0] if len(rows) else None
+    if _ROWS[0] is not metrics:
+        positions: dict[tuple[str, str], int] = {}
+        for i, key in enumerate(zip(metrics["org_type"], metrics["mo"], strict=True)):
+            positions.setdefault(key, i)
+        _ROWS[:] = [metrics, positions]
+    position = _ROWS[1].get((org_type, mo))
+    return None if position is None else metrics.iloc[position]
 
 
 def _rank(row: pd.Series, column: str, n: int) -> str:
@@ -238,6 +249,19 @@ def _figures_html(metrics: pd.DataFrame, mo: str, org_types: list[str]) -> str:
     return "".join(out)
 
 
+_TREND_PARTS: list = [None, None, {}]
+
+
+def _trend_parts(trend: pd.DataFrame, weeks: tuple[str, ...]) -> dict:
+    """{(org_type, mo): its rows of ``weeks`` indexed by week}, once per trend frame."""
+    if _TREND_PARTS[0] is not trend or _TREND_PARTS[1] != weeks:
+        shown = trend[trend["week"].isin(list(weeks))]
+        parts = {(str(k[0]), str(k[1])): g.set_index("week")
+                 for k, g in shown.groupby(["org_type", "mo"], sort=False)}
+        _TREND_PARTS[:] = [trend, weeks, parts]
+    return _TREND_PARTS[2]
+
+
 def _trend_html(trend: pd.DataFrame, mo: str, org_types: list[str], week: str) -> str:
     out = [f"<h2>{_e(t.MO_TREND)}</h2>"]
     weeks = sorted(set(trend["week"]))[-TREND_WEEKS:]
@@ -245,10 +269,11 @@ def _trend_html(trend: pd.DataFrame, mo: str, org_types: list[str], week: str) -
         out.append(f'<p class="note">{_e(t.MO_TREND_ONE)}</p>')
         return "".join(out)
     out.append(f'<p class="note">{_e(t.MO_TREND_NOTE)}</p>')
+    parts = _trend_parts(trend, tuple(weeks))
+    empty = trend.iloc[:0].set_index("week")
     for org_type in org_types:
-        kind = trend[(trend["org_type"] == org_type) & trend["week"].isin(weeks)]
-        own = kind[kind["mo"] == mo].set_index("week")
-        region = kind[kind["mo"] == TOTAL].set_index("week")
+        own = parts.get((org_type, mo), empty)
+        region = parts.get((org_type, TOTAL), empty)
         if own.empty or int(own["orgs_expected"].max()) == 0:
             continue
 
