@@ -442,9 +442,11 @@ class _Publisher:
         for step, notebook, future in jobs:
             try:
                 future.result()
-            except OSError as exc:  # a full disk, no permission: not the notebook's fault
+            except OSError as exc:  # a full disk, no permission: said in Russian, with the path
                 self.close()
-                raise FileSystemError(step, exc) from None
+                reason = (os_error_reason(exc.errno, exc.filename, exc.strerror) if exc.errno
+                          else str(exc))
+                raise StepFailed(step, notebook, reason[:300]) from exc
             except Exception as exc:
                 self.close()
                 raise StepFailed(step, notebook, f"{type(exc).__name__}: {exc}"[:300]) from exc
