@@ -195,17 +195,13 @@ def _fail(message: str) -> int:
     return EXIT_FAILED
 
 
-_ERRNO_RU = {"ENOENT": "нет такого файла или папки", "ENOTDIR": "часть пути — не папка",
-             "EACCES": "нет доступа", "EPERM": "нет прав", "ENOSPC": "нет места на диске",
-             "EROFS": "файловая система только для чтения", "EISDIR": "это папка, а не файл",
-             "EEXIST": "уже существует"}
-
-
 def _os_error_text(exc: OSError) -> str:
     """One Russian line for a file-system error (no traceback for a wrong path)."""
     import errno
 
-    reason = _ERRNO_RU.get(errno.errorcode.get(exc.errno or 0, ""), exc.strerror or str(exc))
+    from .formatting import ERRNO_RU
+
+    reason = ERRNO_RU.get(errno.errorcode.get(exc.errno or 0, ""), exc.strerror or str(exc))
     where = f": {exc.filename}" if exc.filename else ""
     return f"ошибка файловой системы{where} — {reason}"
 

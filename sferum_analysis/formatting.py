@@ -67,3 +67,13 @@ def problems_text(what: str, problems: list[str], shown: int = 5) -> str:
     """«<what> не принят: p1; p2; …; и ещё N» — one line for a file refused row by row."""
     more = f"; и ещё {len(problems) - shown}" if len(problems) > shown else ""
     return f"{what} не принят: {'; '.join(problems[:shown])}{more}"
+
+
+#: errno names -> Russian (the messages of the C library are English)
+ERRNO_RU = {"ENOENT": "нет такого файла или папки", "ENOTDIR": "часть пути — не папка",
+            "EACCES": "нет доступа", "EPERM": "нет прав", "ENOSPC": "нет места на диске",
+            "EDQUOT": "превышена дисковая квота", "EROFS": "файловая система только для чтения",
+            "EISDIR": "это папка, а не файл", "EEXIST": "уже существует",
+            "EIO": "ошибка ввода-вывода", "EMFILE": "открыто слишком много файлов",
+            "ENAMETOOLONG": "слишком длинное имя", "EXDEV": "другая файловая система",
+            "ENOTEMPTY": "папка не пуста", "EBUSY": "файл или папка занята"}

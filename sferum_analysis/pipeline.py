@@ -23,6 +23,7 @@ from pathlib import Path
 from . import __version__, publish, signals, site, store
 from .cleaning import is_skipped_file
 from .config import NOTEBOOKS_DIR, Paths, parse_week
+from .formatting import ERRNO_RU
 from .reading import TABLE_SUFFIXES
 from .report.texts import EDITION_SHORT as EDITIONS
 from .run_config import RunConfig
@@ -80,14 +81,6 @@ class FileSystemError(UserError):
         self.step = step
 
 
-#: errno names -> Russian (the messages of the C library are English)
-ERRNO_RU = {"ENOENT": "нет такого файла или папки", "ENOTDIR": "часть пути — не папка",
-            "EACCES": "нет доступа", "EPERM": "нет прав", "ENOSPC": "нет места на диске",
-            "EDQUOT": "превышена дисковая квота", "EROFS": "файловая система только для чтения",
-            "EISDIR": "это папка, а не файл", "EEXIST": "уже существует",
-            "EIO": "ошибка ввода-вывода", "EMFILE": "открыто слишком много файлов",
-            "ENAMETOOLONG": "слишком длинное имя", "EXDEV": "другая файловая система",
-            "ENOTEMPTY": "папка не пуста", "EBUSY": "файл или папка занята"}
 
 
 def os_error_reason(number: int | None, path: object = None, text: str | None = None) -> str:
