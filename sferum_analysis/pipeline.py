@@ -435,11 +435,9 @@ class _Publisher:
         for step, notebook, future in jobs:
             try:
                 future.result()
-            except OSError as exc:  # a full disk, no permission: said in Russian, with the path
+            except OSError as exc:  # a full disk, no permission: not the notebook's fault
                 self.close()
-                reason = (os_error_reason(exc.errno, exc.filename, exc.strerror) if exc.errno
-                          else str(exc))
-                raise StepFailed(step, notebook, reason[:300]) from exc
+                raise FileSystemError(step, exc) from None
             except Exception as exc:
                 self.close()
                 raise StepFailed(step, notebook, f"{type(exc).__name__}: {exc}"[:300]) from exc
@@ -860,9 +858,10 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
         }, report_stage / store.MANIFEST_FILE)
         say("замечания: " + (", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
                              or "нет"))
-    except StepFailed as exc:
+    except (StepFailed, FileSystemError) as exc:  # the run's notebooks and log are kept
         failed_dir = weeks.failed(week)
-        exc.notebook = failed_dir / store.NOTEBOOKS_DIR / exc.notebook.name
+        if isinstance(exc, StepFailed):
+            exc.notebook = failed_dir / store.NOTEBOOKS_DIR / exc.notebook.name
         logger.error(str(exc))
         shutil.rmtree(failed_dir, ignore_errors=True)
         failed_dir.parent.mkdir(parents=True, exist_ok=True)

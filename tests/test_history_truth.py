@@ -255,7 +255,7 @@ def test_status_shows_a_run_in_progress_and_leftovers(tmp_path):
 
 # ------------------------------------------------------------------ 5. file-system errors
 def test_a_full_disk_names_the_step_and_the_path_in_russian(tmp_path, monkeypatch, capsys):
-    from sferum_analysis import cli, publish
+    from sferum_analysis import cli, pipeline, publish
 
     data, reports = tmp_path / "data", tmp_path / "reports"
     write_region(data)
@@ -265,6 +265,7 @@ def test_a_full_disk_names_the_step_and_the_path_in_russian(tmp_path, monkeypatc
         raise OSError(errno.ENOSPC, "No space left on device", str(pdf))
 
     monkeypatch.setattr(publish, "html_to_pdf", full_disk)
+    monkeypatch.setattr(pipeline._Publisher, "inline", True)  # render here, not in workers
     code = cli.main(["run", W3, "--data-dir", str(data), "--reports-dir", str(reports)])
     err = capsys.readouterr().err
     assert code == 1
