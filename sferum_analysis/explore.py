@@ -1,6 +1,6 @@
 """Answers to the analysts' common questions about one processed week (for JupyterLab).
 
-All functions take a :class:`storage.ProcessedWeek` (``steps.load_week(...)``) and return
+All functions take a :class:`store.ProcessedWeek` (``steps.load_week(...)``) and return
 tables of organisations and municipalities — never of persons.
 """
 

@@ -21,7 +21,7 @@ from .metrics import anomaly_findings, mo_metrics, org_activity, same_rule, with
 from .municipalities import Municipalities
 from .registry import read_registry
 from .run_config import RunConfig
-from .store import ProcessedWeek, WeekStore, read_meta, stored_rule  # noqa: F401 - for the report
+from .store import ProcessedWeek, WeekStore
 from .workspace import Workspace, read_settings
 
 #: Finding codes the metrics step adds (dropped first, so that a rerun does not repeat them).

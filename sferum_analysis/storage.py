@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +18,6 @@ import pyarrow.parquet as pq
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
-TABLES = ("persons", "orgs", "files", "findings")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
@@ -80,37 +78,6 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     safe.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n", float_format="%.1f")
     os.replace(tmp, path)
     return path
-
-
-def write_tables(directory: Path, tables: dict[str, pd.DataFrame]) -> None:
-    make_private_dir(directory)
-    for name, frame in tables.items():
-        write_parquet(frame, directory / f"{name}.parquet")
-
-
-@dataclass
-class ProcessedWeek:
-    """The processed tables of one week, as the notebooks and analysts use them."""
-
-    week: str
-    persons: pd.DataFrame
-    orgs: pd.DataFrame
-    files: pd.DataFrame
-    findings: pd.DataFrame
-    metrics: pd.DataFrame | None = None
-    org_metrics: pd.DataFrame | None = None
-
-
-def load_tables(directory: Path) -> ProcessedWeek:
-    if not directory.is_dir():
-        raise FileNotFoundError(f"нет обработанных данных недели: {directory}")
-    frames = {name: read_parquet(directory / f"{name}.parquet") for name in TABLES}
-    extra = {
-        name: read_parquet(directory / f"{name}.parquet")
-        for name in ("metrics", "org_metrics")
-        if (directory / f"{name}.parquet").is_file()
-    }
-    return ProcessedWeek(week=directory.name, **frames, **extra)
 
 
 def fingerprint(files: Iterable[Path]) -> dict[str, str]:

@@ -10,7 +10,7 @@ from sferum_analysis import explore
 from sferum_analysis.cleaning import clean_week
 from sferum_analysis.metrics import ActiveRule, org_activity
 from sferum_analysis.registry import read_registry
-from sferum_analysis.storage import ProcessedWeek
+from sferum_analysis.store import ProcessedWeek
 
 HEADER = "Дата;ФИО;Тип пол;Связь с;Кол-во сообщений за 7 дней;Кол-во звонков за 7 дней\n"
 
@@ -35,7 +35,8 @@ def make_week(tmp_path) -> ProcessedWeek:
         (week / f"{org}.csv").write_text(HEADER + body, encoding="utf-8")
     registry = read_registry(raw / "registry" / "organizations.csv")
     clean = clean_week(week, registry, dt.date(2024, 1, 29))
-    return ProcessedWeek("2024-01-29", clean.persons, clean.orgs, clean.files, clean.findings,
+    return ProcessedWeek("2024-01-29", persons=clean.persons, orgs=clean.orgs,
+                         files=clean.files, findings=clean.findings,
                          org_metrics=org_activity(clean.orgs, clean.persons, ActiveRule()))
 
 

@@ -12,7 +12,7 @@ from sferum_analysis import history as hist
 from sferum_analysis import municipalities
 from sferum_analysis.indicators import with_indicators
 from sferum_analysis.metrics import TOTAL, mo_metrics, pct
-from sferum_analysis.storage import write_tables
+from sferum_analysis.store import write_tables
 
 NAMES = municipalities.canonical_names()
 ORDER = municipalities.order_of()

@@ -22,7 +22,7 @@ from sferum_analysis.indicators import (
 )
 from sferum_analysis.metrics import TOTAL, ActiveRule, mo_metrics, org_activity
 from sferum_analysis.schemas import METRICS, ORGS, PERSONS, validate
-from sferum_analysis.storage import write_tables
+from sferum_analysis.store import write_tables
 
 NAMES = municipalities.canonical_names()
 MO_A, MO_B = NAMES[0], NAMES[5]
