@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@bash scripts/ensure_harfbuzz_subset.sh
 	@touch $(STAMP)
 
 venv: $(STAMP)  ## Создать .venv и установить проект
@@ -35,6 +36,7 @@ lint: $(STAMP)  ## Проверить код и ноутбуки (хуки pre-c
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pre-commit run --all-files
 
 bench: $(STAMP)  ## Замерить скорость: наивный подсчёт, очистка, весь запуск (benchmarks/)
+	@bash scripts/ensure_harfbuzz_subset.sh
 	$(BIN)/python benchmarks/run_benchmarks.py
 
 sample: $(STAMP)  ## Пересоздать синтетические данные примера в data/raw

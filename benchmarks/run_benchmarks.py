@@ -30,6 +30,7 @@ Usage: ``python benchmarks/run_benchmarks.py [--k 1,10] [--ingest-k 1,10,50]
 from __future__ import annotations
 
 import argparse
+import ctypes.util
 import json
 import os
 import platform
@@ -259,6 +260,8 @@ def machine() -> dict:
         "python": platform.python_version(),
         "os": platform.platform(),
         "libraries": versions,
+        # WeasyPrint subsets the PDFs' fonts with it when present, else with fontTools
+        "harfbuzz_subset": bool(ctypes.util.find_library("harfbuzz-subset")),
     }
 
 
@@ -276,7 +279,8 @@ def markdown(res: dict) -> str:
     m = res["machine"]
     lines = [
         f"Machine: {m['nproc']} CPU ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}; "
-        + ", ".join(f"{k} {v}" for k, v in m["libraries"].items()) + ".",
+        + ", ".join(f"{k} {v}" for k, v in m["libraries"].items())
+        + f"; HarfBuzz-Subset: {'yes' if m.get('harfbuzz_subset') else 'no (fontTools)'}.",
         f"Load average before/after: {res['load_before']} / {res['load_after']}; "
         f"repeats: {res['repeat']} (best wall time shown).",
         "",
@@ -311,7 +315,8 @@ def markdown(res: dict) -> str:
                      + ", ".join(f"{t} {s:.1f}" for t, s in r["steps_s"].items()))
     for k, r in res.get("noop", {}).items():
         lines.append("")
-        lines.append(f"Nothing to do (K={k}, best of 5): sferum status {r['status']['wall_s']:.2f} s,"
+        lines.append(f"Nothing to do (K={k}, best of 5): sferum status "
+                     f"{r['status']['wall_s']:.2f} s,"
                      f" sferum run --pending {r['pending']['wall_s']:.2f} s")
     lines += ["", "Targets:"]
     lines += [f"* {t['name']}: {t['value']} — {'met' if t['met'] else 'NOT met'}"
@@ -332,7 +337,7 @@ def targets(res: dict) -> list[dict]:
         peak = memory["50"]["peak_tree_mb"] or memory["50"]["max_rss_mb"]
         out.append({"name": "K=50: peak memory of the process tree ≤ 1 GB", "value": f"{peak} MB",
                     "met": peak <= TARGET_PEAK_K50_MB})
-    for k, r in res.get("noop", {}).items():
+    for r in res.get("noop", {}).values():
         for name in ("status", "pending"):
             wall = r[name]["wall_s"]
             out.append({"name": f"`sferum {'status' if name == 'status' else 'run --pending'}` "

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__, publish, signals, site, store
 from .cleaning import is_skipped_file
@@ -40,6 +41,9 @@ from .status import (
 from .steps import UserError, read_workspace_registry, week_dir
 from .storage import read_parquet, write_json
 from .store import WeekStore
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger("sferum")
 
@@ -170,6 +174,16 @@ def _sferum_reset(ip=get_ipython()):
 _sferum_reset()
 """
 
+#: ``%reset -f``, then the heap the previous notebook freed is given back to the system
+#: (glibc keeps it otherwise: the cleaning of a large week leaves the kernel holding
+#: hundreds of MB while the publishing workers lay out PDFs beside it).
+_FULL_RESET = """%reset -f
+try:
+    __import__("ctypes").CDLL(None).malloc_trim(0)
+except (AttributeError, OSError):
+    pass
+"""
+
 
 class SharedKernel:
     """One kernel for the notebooks of one week, started once.
@@ -218,7 +232,7 @@ class SharedKernel:
             kc.wait_for_ready(timeout=60)
             self._reset_client = kc
         kc = self._reset_client
-        msg_id = kc.execute(_LIGHT_RESET if light else "%reset -f", silent=True,
+        msg_id = kc.execute(_LIGHT_RESET if light else _FULL_RESET, silent=True,
                             store_history=False)
         while True:
             reply = kc.get_shell_msg(timeout=60)
@@ -387,6 +401,23 @@ def _publish_mo(executed: Path, report_dir: Path, slug: str, title: str, footer:
     site.publish_mo_page(executed, report_dir, slug, title=title, footer=footer)
 
 
+#: A МО with more organisations than this gets a PDF of 35 pages or more; WeasyPrint
+#: holds ≈ 0.15 MB a table row while it lays one out (≈ 450 MB for 1,750 rows).
+LARGE_MO_ORGS = 1000
+
+
+def publishing_workers(org_mo: pd.Series, cores: int | None = None) -> int:
+    """How many processes render the week's HTML and PDF (``org_mo``: МО of each org).
+
+    Two on two cores or more; one when a МО has over :data:`LARGE_MO_ORGS`
+    organisations, so that two long layouts side by side, beside the kernel, do not
+    take the run past 1 GB (the pages then take longer: the price of the memory).
+    """
+    cores = cores if cores is not None else (os.cpu_count() or 1)
+    largest = int(org_mo.value_counts().max()) if len(org_mo) else 0
+    return 1 if largest > LARGE_MO_ORGS or cores < 2 else 2
+
+
 class _Publisher:
     """HTML and PDF files rendered by worker processes while the kernel works.
 
@@ -405,7 +436,9 @@ class _Publisher:
         self._pool = None
         self._jobs: list[tuple[str, Path, object]] = []
 
-    def start(self) -> None:
+    def start(self, workers: int | None = None) -> None:
+        if workers is not None and self._pool is None:
+            self.workers = min(self.workers, workers)
         if self._pool is None and not self.inline:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
@@ -788,7 +821,9 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
             _check_usable(processed_stage, week, logger.info)
             step("расчёт показателей", METRICS_NOTEBOOK, *folders, "report_dir")
             if publish_report:
-                pub.start()  # the workers import WeasyPrint while the report computes
+                # the workers import WeasyPrint while the report computes
+                pub.start(publishing_workers(
+                    store.read_table(processed_stage, "orgs", ["mo"])["mo"]))
                 step("отчёт", REPORT_NOTEBOOK, *folders, "report_dir")
                 say("публикация HTML и PDF…")
                 pub.submit("публикация отчёта", notebooks_out / REPORT_NOTEBOOK,
