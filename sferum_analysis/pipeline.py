@@ -174,16 +174,6 @@ def _sferum_reset(ip=get_ipython()):
 _sferum_reset()
 """
 
-#: ``%reset -f``, then the heap the previous notebook freed is given back to the system
-#: (glibc keeps it otherwise: the cleaning of a large week leaves the kernel holding
-#: hundreds of MB while the publishing workers lay out PDFs beside it).
-_FULL_RESET = """%reset -f
-try:
-    __import__("ctypes").CDLL(None).malloc_trim(0)
-except (AttributeError, OSError):
-    pass
-"""
-
 
 class SharedKernel:
     """One kernel for the notebooks of one week, started once.
@@ -232,7 +222,7 @@ class SharedKernel:
             kc.wait_for_ready(timeout=60)
             self._reset_client = kc
         kc = self._reset_client
-        msg_id = kc.execute(_LIGHT_RESET if light else _FULL_RESET, silent=True,
+        msg_id = kc.execute(_LIGHT_RESET if light else "%reset -f", silent=True,
                             store_history=False)
         while True:
             reply = kc.get_shell_msg(timeout=60)
