@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # WeasyPrint embeds fonts in the PDFs and cuts them to the glyphs used: with the system's
 # HarfBuzz-Subset library writing a МО's PDF takes 0.13 s, with fontTools (the fallback)
-# 0.32 s (benchmarks/README.md; a week publishes 28 PDFs). Optional: install it when it is missing and we may (root with
-# apt-get), otherwise say how once. Never fails the set-up.
+# 0.32 s (benchmarks/README.md; a week publishes 28 PDFs). Optional: install it when it
+# is missing and we may (root with apt-get), otherwise say how once. Never fails the set-up.
 set -u
 if ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset\.so\.0'; then
   exit 0

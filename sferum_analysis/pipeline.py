@@ -396,16 +396,16 @@ def _publish_mo(executed: Path, report_dir: Path, slug: str, title: str, footer:
 LARGE_MO_ORGS = 1000
 
 
-def publishing_workers(org_mo: pd.Series, cores: int | None = None) -> int:
-    """How many processes render the week's HTML and PDF (``org_mo``: МО of each org).
+def publishing_workers(org_mo: pd.Series) -> int:
+    """The most processes that may render the week's HTML and PDF (``org_mo``: МО of
+    each organisation); :class:`_Publisher` caps it by the cores.
 
-    Two on two cores or more; one when a МО has over :data:`LARGE_MO_ORGS`
-    organisations, so that two long layouts side by side, beside the kernel, do not
-    take the run past 1 GB (the pages then take longer: the price of the memory).
+    One when a МО has over :data:`LARGE_MO_ORGS` organisations, so that two long layouts
+    side by side, beside the kernel, do not take the run past 1 GB (the pages then take
+    longer: the price of the memory); two otherwise.
     """
-    cores = cores if cores is not None else (os.cpu_count() or 1)
     largest = int(org_mo.value_counts().max()) if len(org_mo) else 0
-    return 1 if largest > LARGE_MO_ORGS or cores < 2 else 2
+    return 1 if largest > LARGE_MO_ORGS else 2
 
 
 class _Publisher:
