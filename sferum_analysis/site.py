@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from .formatting import DASH, fmt_int, fmt_pp, is_missing
 from .metrics import TOTAL
 from .report import site_texts as t
 from .report import svg
+from .report.mo_page import PRINT_PAGES, SCREEN_ONLY, SCREEN_ONLY_END
 from .report.tables import date_ru, pct_text
 from .run_config import EDITIONS, RunConfig
 
@@ -49,7 +51,27 @@ table.figures th[scope=row], table.orgs th[scope=row] { text-align: left; }
 svg.sparkline { display: block; margin: 0.2em 0; }
 details > summary { cursor: pointer; }
 ul.mo-list { columns: 3; font-size: 0.9em; }
-@media print { nav.site-nav { display: none; } ul.mo-list { columns: 2; } }
+.print-only { display: none; }
+div.trend-pair { display: flex; flex-wrap: wrap; align-items: flex-start; column-gap: 1.5em; }
+div.trend-pair figure.trend { margin: 0.3em 0 0.6em; }
+@media print {
+  nav.site-nav { display: none; } ul.mo-list { columns: 2; }
+  .screen-only { display: none; } .print-only { display: block; }
+  /* a МО's PDF (two A4 pages): compact tables; the organisations' one fits the width */
+  table.figures, table.trend-table { font-size: 7.5pt; }
+  table.figures th, table.figures td, table.trend-table th, table.trend-table td {
+    padding: 1.5px 4px; }
+  table.figures { width: 100%; }
+  table.orgs { table-layout: fixed; width: 100%; font-size: 7pt; }
+  table.orgs th, table.orgs td { padding: 1.5px 3px; overflow-wrap: anywhere; }
+  table.orgs thead th { hyphens: auto; font-size: 6.5pt; }
+  table.orgs thead th:first-child { width: 27%; }
+  table.orgs thead th:nth-child(2) { width: 4.5%; }
+  table.orgs thead th:nth-child(8), table.orgs thead th:nth-child(9) { width: 10%; }
+  h2 { margin-top: 0.8em; }
+  div.trend-pair svg { width: 62mm; height: auto; }
+  div.trend-pair { flex-wrap: nowrap; }
+}
 @media (max-width: 700px) { ul.mo-list { columns: 1; } }
 """
 
@@ -91,8 +113,9 @@ def _check_self_contained(text: str, what: str) -> None:
 
     from .publish import PublishError, _loading_references
 
-    problems = _loading_references(BeautifulSoup(text, features="html.parser"))
-    for a in BeautifulSoup(text, features="html.parser").find_all("a"):
+    soup = BeautifulSoup(text, features="html.parser")
+    problems = _loading_references(soup)
+    for a in soup.find_all("a"):
         href = str(a.get("href", ""))
         if "://" in href or href.startswith("//"):
             problems.append(f'<a href="{href[:60]}">')
@@ -126,13 +149,44 @@ def notebook_outputs_html(executed_ipynb: Path) -> str:
 
 def publish_mo_page(executed_ipynb: Path, report_dir: Path, slug: str, *, title: str,
                     footer: str) -> tuple[Path, Path]:
-    """``mo/<slug>.html`` and ``.pdf`` of an executed МО notebook."""
-    from .publish import html_to_pdf
+    """``mo/<slug>.html`` and ``.pdf`` of an executed МО notebook. The PDF takes at most
+    :data:`~sferum_analysis.report.mo_page.PRINT_PAGES` pages: a list of organisations
+    that does not fit is printed shorter."""
+    from .publish import _write_bytes_atomically, print_pdf
 
     text = page_html(title, notebook_outputs_html(executed_ipynb), footer=footer)
     _check_self_contained(text, f"страница {slug}.html")
     out = _write_text(store.mo_file(report_dir, slug, "html"), text)
-    return out, html_to_pdf(out, store.mo_file(report_dir, slug, "pdf"))
+    printed = print_html(text)
+    while True:
+        pdf, pages = print_pdf(out, text=printed)
+        shown = len(_PRINT_ROW_RE.findall(printed.partition(_PRINT_ONLY)[2]))
+        if pages <= PRINT_PAGES or shown <= 1:
+            break
+        # fewer organisations, in proportion to the pages over (at least one fewer)
+        printed = print_html(text, max(1, min(shown - 1, shown * PRINT_PAGES // pages)))
+    return out, _write_bytes_atomically(store.mo_file(report_dir, slug, "pdf"), pdf)
+
+
+_SCREEN_ONLY_RE = re.compile(re.escape(SCREEN_ONLY) + ".*?" + re.escape(SCREEN_ONLY_END),
+                             re.DOTALL)
+_PRINT_ONLY = '<div class="print-only">'
+_PRINT_ROW = '<tr><th scope="row">'
+_PRINT_ROW_RE = re.compile(re.escape(_PRINT_ROW))
+_PRINT_COUNT_RE = re.compile(r'(<span class="print-count">)\d+(</span>)')
+
+
+def print_html(text: str, rows: int | None = None) -> str:
+    """A МО page without its parts for the screen only (the full organisations' table of a
+    long list): what is printed is the same, and WeasyPrint does not style the rows it
+    would hide. ``rows``: print only the first that many organisations of the list."""
+    text = _SCREEN_ONLY_RE.sub("", text)
+    if rows is None or _PRINT_ONLY not in text:
+        return text
+    head, marker, tail = text.partition(_PRINT_ONLY)
+    table, end, rest = tail.partition("</tbody>")
+    table = _PRINT_ROW.join(table.split(_PRINT_ROW)[:rows + 1])
+    return head + marker + _PRINT_COUNT_RE.sub(rf"\g<1>{rows}\2", table, count=1) + end + rest
 
 
 def mo_page_title(week: str, mo: str, region: str) -> str:

@@ -419,6 +419,25 @@ def test_pdf_is_deterministic(published: dict[str, Path], tmp_path: Path,
     assert not warned, "WeasyPrint warned (unsupported CSS?): " + caplog.text
 
 
+def test_a_pdf_has_the_same_bytes_after_other_pdfs_of_the_process(tmp_path: Path) -> None:
+    """The font configuration is shared by the PDFs of a process (publish._font_config):
+    what one PDF leaves in it must not change the next one's bytes."""
+    from sferum_analysis import publish
+
+    pages = {}
+    for name, text in (("a", "Ливны: ДОО 12,5 %"), ("b", "Мценск — ОО, «итого» № 7; ёж")):
+        pages[name] = tmp_path / f"{name}.html"
+        pages[name].write_text(f'<!DOCTYPE html><html lang="ru"><body><h1>{text}</h1>'
+                               f"<table><tr><th>{text}</th><td>1 234</td></tr></table>"
+                               "</body></html>", encoding="utf-8")
+    publish._font_config.cache_clear()
+    alone = html_to_pdf(pages["a"], tmp_path / "alone.pdf").read_bytes()
+    publish._font_config.cache_clear()
+    html_to_pdf(pages["b"], tmp_path / "b.pdf")
+    after = html_to_pdf(pages["a"], tmp_path / "after.pdf").read_bytes()
+    assert after == alone
+
+
 def test_pdf_refuses_external_resources(tmp_path: Path) -> None:
     html = tmp_path / "ext.html"
     html.write_text('<!DOCTYPE html><html lang="ru"><body>'

@@ -563,6 +563,35 @@ def test_quality_section(sample, soup):
 
 
 @pytest.mark.slow
+def test_every_mo_pdf_takes_two_a4_pages_at_most(sample):
+    """Issue 12: a one- or two-page PDF per МО. г. Орёл has 35 organisations: the PDF
+    lists those with the lowest % active first, the page on the site all of them."""
+    import pypdf
+
+    folder = _out(sample) / "mo"
+    pdfs = sorted(folder.glob("*.pdf"))
+    assert len(pdfs) == 27
+    for pdf in pdfs:
+        assert 1 <= len(pypdf.PdfReader(pdf).pages) <= 2, pdf.name
+    page = BeautifulSoup((folder / "01-g-orel.html").read_text("utf-8"), "html.parser")
+
+    def rows(selector: str) -> dict[str, float]:
+        out = {}
+        for tr in page.select(f"{selector} table.orgs tbody tr"):
+            cells = [td.get_text(strip=True) for td in tr.find_all("td")]
+            out[tr.th.get_text(strip=True)] = float(cells[5].replace(",", "."))  # % актив.
+        return out
+
+    everyone, printed = rows(".screen-only"), rows(".print-only")
+    assert len(everyone) == 35 and len(printed) == 15 and set(printed) < set(everyone)
+    assert max(printed.values()) <= min(v for k, v in everyone.items() if k not in printed)
+    text = " ".join("\n".join(p.extract_text() for p in pypdf.PdfReader(
+        folder / "01-g-orel.pdf").pages).split())
+    assert "В PDF — 15 из 35 организаций МО" in text  # they fit the two pages
+    assert all(name.split("»")[0] in text for name in printed)
+
+
+@pytest.mark.slow
 def test_pdf_a4_text_and_footer(sample):
     import pypdf
 

@@ -293,10 +293,11 @@ def _trend_html(trend: pd.DataFrame, mo: str, org_types: list[str], week: str) -
             series(own, "pct_active")[i], series(region, "pct_active")[i]))]
             for i, w in enumerate(weeks)]
         out.append(f"<h3>{_e(t.ORG_TYPE_TITLES.get(org_type, org_type))}</h3>")
-        out.append(f'<figure class="figure trend">{chart}</figure>')
+        # the chart and its table side by side where the width allows (always on paper)
+        out.append(f'<div class="trend-pair"><figure class="figure trend">{chart}</figure>')
         out.append(_table([t.COL_WEEK, t.COL_MO_REGISTERED, t.COL_REGION_REGISTERED,
                            t.COL_MO_ACTIVE, t.COL_REGION_ACTIVE], rows,
-                          css="sferum-table trend-table"))
+                          css="sferum-table trend-table") + "</div>")
     return "".join(out)
 
 
@@ -318,13 +319,43 @@ def _coverage_html(metrics: pd.DataFrame, mo: str, org_types: list[str]) -> str:
     return "".join(out)
 
 
-def org_table(org_metrics: pd.DataFrame, findings: pd.DataFrame, mo: str,
-              org_types: list[str]) -> pd.DataFrame:
-    """The МО's organisations: figures, export status, findings (never persons)."""
+def _mo_orgs(org_metrics: pd.DataFrame, mo: str, org_types: list[str]) -> pd.DataFrame:
+    """The МО's rows of ``org_metrics`` in the table's order: type, name, id."""
     orgs = org_metrics[org_metrics["mo"] == mo].copy()
     type_order = {k: i for i, k in enumerate(org_types)}
     orgs["_type"] = orgs["org_type"].map(type_order).fillna(len(type_order))
-    orgs = orgs.sort_values(["_type", "org_name", "org_id"], kind="stable")
+    return orgs.sort_values(["_type", "org_name", "org_id"], kind="stable")
+
+
+def attention_order(org_metrics: pd.DataFrame, mo: str, org_types: list[str]) -> list[int]:
+    """Positions of :func:`org_table`'s rows, the organisations to call first first: no
+    export, then a stale one, then the lowest share of active among the registered
+    (none registered first), then the lowest share registered; ties keep the table's
+    order."""
+    orgs = _mo_orgs(org_metrics, mo, org_types)
+    if "stale" in orgs:
+        stale = orgs["stale"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    else:
+        stale = [False] * len(orgs)
+    export = [0 if status != "reported" else 1 if late else 2
+              for status, late in zip(orgs["status"], stale, strict=True)]
+
+    def share(num: pd.Series, den: pd.Series) -> list[float]:
+        return [-1.0 if is_missing(d) or int(d) == 0 else int(0 if is_missing(n) else n) / int(d)
+                for n, d in zip(num, den, strict=True)]
+
+    keys = pd.DataFrame({"export": export,
+                         "active": share(orgs["active"], orgs["registered"]),
+                         "registered": share(orgs["registered"], orgs["staff_total"]),
+                         "position": range(len(orgs))})
+    return keys.sort_values(["export", "active", "registered", "position"],
+                            kind="stable")["position"].tolist()
+
+
+def org_table(org_metrics: pd.DataFrame, findings: pd.DataFrame, mo: str,
+              org_types: list[str]) -> pd.DataFrame:
+    """The МО's organisations: figures, export status, findings (never persons)."""
+    orgs = _mo_orgs(org_metrics, mo, org_types)
     by_org: dict[str, list[str]] = {}
     if findings is not None and len(findings) and "org_id" in findings:
         for org_id, code in findings[["org_id", "code"]].dropna().itertuples(index=False):
@@ -375,12 +406,42 @@ def org_table(org_metrics: pd.DataFrame, findings: pd.DataFrame, mo: str,
 ORG_PERCENT_COLUMNS = (t.COL_PCT_REG, t.COL_PCT_ACT, t.COL_PCT_SUSTAINED)
 
 
-def _orgs_html(table: pd.DataFrame) -> str:
+#: Organisations in a МО's PDF at most: with the figures, the trend of eight weeks and
+#: the coverage the PDF stays within two A4 pages (tests/test_site.py). A longer list is
+#: printed as the :data:`PRINT_ORG_ROWS` organisations to call first
+#: (:func:`attention_order`); the page on the site and the XLSX keep every organisation.
+PRINT_ORG_ROWS = 15
+#: The most A4 pages of a МО's PDF: when long names or findings take more, the PDF lists
+#: fewer organisations (:func:`sferum_analysis.site.publish_mo_page`).
+PRINT_PAGES = 2
+#: Open and close the part of a МО page that is not printed
+#: (:func:`sferum_analysis.site.print_html`).
+SCREEN_ONLY = '<div class="screen-only">'
+SCREEN_ONLY_END = "</div><!--/screen-only-->"
+
+
+def _orgs_html(table: pd.DataFrame, print_rows: list[int] | None = None,
+               xlsx: str = "") -> str:
+    """The organisations' section; with ``print_rows`` (positions in ``table``) the full
+    table is for the screen and those rows, in that order, are what is printed."""
     out = [f"<h2>{_e(t.MO_ORGS)}</h2>"]
     if table.empty:
         out.append(f'<p class="note">{_e(t.MO_ORGS_EMPTY)}</p>')
         return "".join(out)
     out.append(f'<p class="note">{_e(t.MO_ORGS_NOTE)}</p>')
+    if print_rows is None:
+        out.append(_org_rows_html(table))
+        return "".join(out)
+    out.append(SCREEN_ONLY + _org_rows_html(table) + SCREEN_ONLY_END)
+    # the count is marked: the PDF may print fewer rows (sferum_analysis.site.print_html)
+    note = _e(t.MO_ORGS_PRINTED.format(shown="\0", total=len(table), xlsx=xlsx)).replace(
+        "\0", f'<span class="print-count">{len(print_rows)}</span>')
+    out.append(f'<div class="print-only"><p class="note">{note}</p>'
+               f"{_org_rows_html(table.iloc[print_rows])}</div>")
+    return "".join(out)
+
+
+def _org_rows_html(table: pd.DataFrame) -> str:
     text_columns = {t.COL_ORG, t.COL_TYPE, t.COL_EXPORT, t.COL_FINDINGS}
     head = "".join(f'<th scope="col">{_e(c)}</th>' for c in table.columns)
     body = []
@@ -396,9 +457,8 @@ def _orgs_html(table: pd.DataFrame) -> str:
             else:
                 cells.append(f'<td class="num">{_e(fmt_int(value))}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
-    out.append(f'<table class="sferum-table orgs"><thead><tr>{head}</tr></thead>'
-               f'<tbody>{"".join(body)}</tbody></table>')
-    return "".join(out)
+    return (f'<table class="sferum-table orgs"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
 
 
 def _title_html(week: str, mo: str, region: str, edition: str, slug: str) -> str:
@@ -441,7 +501,8 @@ def build_page(*, week: str, mo: str, metrics: pd.DataFrame, org_metrics: pd.Dat
         "figures": _figures_html(metrics, mo, org_types),
         "trend": _trend_html(trend, mo, org_types, week),
         "coverage": _coverage_html(metrics, mo, org_types),
-        "orgs": _orgs_html(orgs),
+        "orgs": _orgs_html(orgs, attention_order(org_metrics, mo, org_types)[:PRINT_ORG_ROWS]
+                           if len(orgs) > PRINT_ORG_ROWS else None, xlsx=f"{slug}.xlsx"),
     }
     day = date_ru(week)
     sheets = {t.MO_SHEET: orgs, t.MO_SHEET_FIGURES: figures_sheet(metrics, mo, org_types)}
