@@ -190,6 +190,8 @@ class SharedKernel:
         self._clients: list = []
         self._used = False
         self._reset_client = None
+        #: The asynchronous client that executes the notebooks (:func:`_execute_each`).
+        self.notebook_client = None
         client = self.km.client
 
         def tracked_client(**kw):  # nbclient leaves the clients of a km it does not own open
@@ -263,27 +265,24 @@ class _StreamToNotify:
 
 def _execute(notebook: str, out: Path, parameters: dict, step: str,
              progress: Notify | None = None, kernel: SharedKernel | None = None) -> None:
-    """Execute one notebook with Papermill, in ``kernel`` or else in a kernel of its own."""
+    """Execute one notebook with Papermill: in ``kernel`` (after emptying its namespace)
+    as :func:`_execute_each` does, or else in a kernel of its own. ``progress`` gets each
+    line the notebook writes to stderr as it comes."""
     import papermill as pm
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    if kernel is None:
-        kernel_args = {"kernel_manager_class": _kernel_manager_class()}
-    else:
-        kernel_args = {"km": kernel.km}
-        try:
-            kernel.fresh_namespace()
-        except Exception:  # noqa: BLE001 - a kernel that does not answer: the step fails
-            shutil.copyfile(NOTEBOOKS_DIR / notebook, out)
-            raise StepFailed(step, out, "ядро Python не отвечает") from None
+    if kernel is not None:  # the week's kernel: without papermill's fixed cost
+        _execute_each(notebook, [(out, parameters, step)], kernel, progress=progress)
+        return
     try:
         pm.execute_notebook(
             str(NOTEBOOKS_DIR / notebook), str(out), parameters=parameters,
             kernel_name="python3", cwd=str(NOTEBOOKS_DIR), progress_bar=False,
             log_output=False, report_mode=False,
-            stderr_file=_StreamToNotify(progress) if progress else None, **kernel_args,
+            stderr_file=_StreamToNotify(progress) if progress else None,
+            kernel_manager_class=_kernel_manager_class(),
         )
     except PapermillExecutionError as exc:
         if exc.ename == "KeyboardInterrupt":  # Ctrl-C reached the kernel too: the run stops
@@ -303,7 +302,8 @@ def _execute(notebook: str, out: Path, parameters: dict, step: str,
 
 
 def _execute_each(notebook: str, runs: list[tuple[Path, dict, str]], kernel: SharedKernel,
-                  done: Callable[[Path], None] | None = None) -> None:
+                  done: Callable[[Path], None] | None = None,
+                  progress: Notify | None = None) -> None:
     """Execute ``notebook`` once per ``(out, parameters, step)`` of ``runs`` in ``kernel``.
 
     The same as one :func:`_execute` per run (papermill's parameterisation and metadata:
@@ -313,6 +313,9 @@ def _execute_each(notebook: str, runs: list[tuple[Path, dict, str]], kernel: Sha
     read once, one kernel client serves every run, the executed notebook is written once
     (not after every cell) and not validated again. ``done(out)`` is called after each
     run (the caller starts publishing that page while the next one executes).
+    ``progress`` gets each line the
+    notebooks write to stderr as it comes (papermill's ``stderr_file``). A Ctrl-C that
+    reached the kernel stops the run (:class:`KeyboardInterrupt`).
     """
     import copy
 
@@ -327,28 +330,41 @@ def _execute_each(notebook: str, runs: list[tuple[Path, dict, str]], kernel: Sha
 
     source = NOTEBOOKS_DIR / notebook
     template = load_notebook_node(str(source))
+    stderr = _StreamToNotify(progress) if progress else None
 
-    def write(nb, out: Path) -> None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(nbjson.writes(nb), encoding="utf-8")
+    class Client(NotebookClient):
+        def output(self, outs, msg, display_id, cell_index):  # type: ignore[override]
+            content = msg.get("content", {})
+            if stderr is not None and msg.get("msg_type") == "stream" \
+                    and content.get("name") == "stderr":
+                stderr.write(content.get("text", ""))
+            return super().output(outs, msg, display_id, cell_index)
+
+    def write(nb, out: Path, step: str) -> None:
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(nbjson.writes(nb), encoding="utf-8")
+        except OSError as exc:  # a full disk, no permission: not the notebook's fault
+            raise FileSystemError(step, exc) from None
 
     async def run_all() -> None:
-        kc = kernel.km.client()  # closed with the kernel (SharedKernel.__exit__)
-        kc.start_channels()
-        await kc.wait_for_ready(timeout=60)
-        kc.allow_stdin = False
+        kc = kernel.notebook_client
+        if kc is None:  # one client for every notebook of the week (closed with the kernel)
+            kc = kernel.notebook_client = kernel.km.client()
+            kc.start_channels()
+            await kc.wait_for_ready(timeout=60)
+            kc.allow_stdin = False
         for out, parameters, step in runs:
             nb = parameterize_notebook(copy.deepcopy(template), parameters,
                                        kernel_name="python3", language="python")
             nb = prepare_notebook_metadata(nb, str(source), str(out))
-            client = NotebookClient(nb, km=kernel.km, kernel_name="python3",
-                                    record_timing=False,
-                                    resources={"metadata": {"path": str(NOTEBOOKS_DIR)}})
+            client = Client(nb, km=kernel.km, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(NOTEBOOKS_DIR)}})
             client.kc = kc
             try:
                 kernel.fresh_namespace(light=out != runs[0][0])
             except Exception:  # noqa: BLE001 - a kernel that does not answer: the step fails
-                write(nb, out)
+                write(nb, out, step)
                 raise StepFailed(step, out, "ядро Python не отвечает") from None
             try:
                 for index, cell in enumerate(nb.cells):
@@ -358,16 +374,18 @@ def _execute_each(notebook: str, runs: list[tuple[Path, dict, str]], kernel: Sha
                 try:
                     raise_for_execution_errors(nb, str(out))  # writes the notebook
                 except PapermillExecutionError as exc:
-                    reason = f"{exc.ename}: {exc.evalue}".strip()
+                    if exc.ename == "KeyboardInterrupt":  # Ctrl-C reached the kernel too
+                        raise KeyboardInterrupt from None
+                    reason = step_reason(exc.ename, exc.evalue)
                     raise StepFailed(step, out, reason.splitlines()[0][:300]) from None
-                write(nb, out)
+                write(nb, out, step)
                 raise StepFailed(step, out, "ошибка выполнения ячейки") from None
             except (DeadKernelError, CellTimeoutError) as exc:
-                write(nb, out)
+                write(nb, out, step)
                 reason = "ядро Python остановилось" if isinstance(exc, DeadKernelError) else \
                     "ячейка выполнялась слишком долго"
                 raise StepFailed(step, out, reason) from None
-            write(nb, out)
+            write(nb, out, step)
             if done is not None:
                 done(out)
 
