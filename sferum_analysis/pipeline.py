@@ -426,6 +426,22 @@ def publishing_workers(org_mo: pd.Series) -> int:
     return 1 if largest > LARGE_MO_ORGS else 2
 
 
+#: Imported once by the process the publishing workers are forked from.
+_PUBLISHING_IMPORTS = ["sferum_analysis.pipeline", "sferum_analysis.site", "nbconvert",
+                       "weasyprint"]
+
+
+def _publishing_context():
+    """Workers forked from a server process started clean (the run holds zmq sockets
+    and threads that a fork of the run itself must not copy) that has imported
+    WeasyPrint and nbconvert once, for every worker (≈ 2 s of CPU each otherwise)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_PUBLISHING_IMPORTS)
+    return context
+
+
 class _Publisher:
     """HTML and PDF files rendered by worker processes while the kernel works.
 
@@ -448,14 +464,22 @@ class _Publisher:
         if workers is not None and self._pool is None:
             self.workers = min(self.workers, workers)
         if self._pool is None and not self.inline:
-            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            # spawn: the run holds zmq sockets and threads that a fork must not copy
             self._pool = ProcessPoolExecutor(self.workers, initializer=_publish_worker_init,
-                                             mp_context=multiprocessing.get_context("spawn"))
-            for _ in range(self.workers):  # start the workers (and their imports) now
+                                             mp_context=_publishing_context())
+            for _ in range(self.workers):  # start the workers now
                 self._pool.submit(int)
+
+    @classmethod
+    def prepare(cls) -> None:
+        """Start the process the workers are forked from, and its imports, now (while
+        the kernel starts and cleans), unless the jobs run inline."""
+        if not cls.inline:
+            import multiprocessing.forkserver
+
+            _publishing_context()
+            multiprocessing.forkserver.ensure_running()
 
     def submit(self, step: str, notebook: Path, fn: Callable, *args, **kw) -> None:
         if self.inline:
@@ -823,24 +847,16 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
         if not _exports_in(weeks.raw(week)):
             raise NoUsableExport(f"неделя {week} не опубликована: нет пригодных выгрузок — "
                                  "в папке недели нет файлов .xlsx, .xls, .csv")
+        if publish_report:
+            _Publisher.prepare()
         with SharedKernel(report_stage / store.RUN_LOG_FILE) as kernel, _Publisher() as pub:
             folders = ("week", "data_dir", "processed_dir")
             step("очистка выгрузок", CLEAN_NOTEBOOK, *folders)
             _check_usable(processed_stage, week, logger.info)
             step("расчёт показателей", METRICS_NOTEBOOK, *folders, "report_dir")
             if publish_report:
-                # the workers import WeasyPrint while the report computes
                 pub.start(publishing_workers(
                     store.read_table(processed_stage, "orgs", ["mo"])["mo"]))
-                step("отчёт", REPORT_NOTEBOOK, *folders, "report_dir")
-                say("публикация HTML и PDF…")
-                pub.submit("публикация отчёта", notebooks_out / REPORT_NOTEBOOK,
-                           _publish_report, notebooks_out / REPORT_NOTEBOOK,
-                           store.report_file(report_stage, week, "html", config.edition),
-                           store.report_file(report_stage, week, "pdf", config.edition),
-                           title=report_title(week, config), week=week, region=config.region,
-                           footer_note="" if config.edition == "ministry"
-                           else f"{EDITIONS[config.edition]} редакция, не для рассылки")
                 mo_pages = site.mo_pages_of(store.read_table(processed_stage, "metrics", ["mo"]))
                 started = time.monotonic()
                 say(f"страницы муниципалитетов ({len(mo_pages)})…")
@@ -853,14 +869,24 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
                                site.mo_page_title(week, page["mo"], config.region),
                                site.mo_page_footer(week, page["mo"], config.region))
 
-                # one notebook per МО, in the week's kernel, each page published meanwhile
+                # one notebook per МО, in the week's kernel, each page published meanwhile;
+                # the pages go first: their PDFs are rendered while the report computes
                 _execute_each(MO_NOTEBOOK, [
                     (out, {**{n: parameters[n] for n in (*folders, "report_dir")},
                            "mo": page["mo"]}, f"страница МО «{page['mo']}»")
                     for out, page in runs.items()], kernel, done=publish_page)
                 say(f"страницы муниципалитетов: ноутбуки за {time.monotonic() - started:.1f} с")
+                step("отчёт", REPORT_NOTEBOOK, *folders, "report_dir")
+                say("публикация HTML и PDF…")
+                pub.submit("публикация отчёта", notebooks_out / REPORT_NOTEBOOK,
+                           _publish_report, notebooks_out / REPORT_NOTEBOOK,
+                           store.report_file(report_stage, week, "html", config.edition),
+                           store.report_file(report_stage, week, "pdf", config.edition),
+                           title=report_title(week, config), week=week, region=config.region,
+                           footer_note="" if config.edition == "ministry"
+                           else f"{EDITIONS[config.edition]} редакция, не для рассылки")
                 pub.wait()
-                say(f"страницы муниципалитетов: HTML и PDF готовы через "
+                say(f"страницы муниципалитетов и отчёт: HTML и PDF готовы через "
                     f"{time.monotonic() - started:.1f} с")
         phase[0] = "запись результатов недели"
         findings = read_parquet(store.table_path(processed_stage, "findings"))
