@@ -8,6 +8,7 @@ half-written week in place of a good one. ``data/raw`` is only read.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -392,10 +393,17 @@ def _execute_each(notebook: str, runs: list[tuple[Path, dict, str]], kernel: Sha
     run_sync(run_all)()
 
 
+#: Added to the publishing workers' niceness: on two cores the kernel and two workers
+#: compete, and the kernel's notebooks are what the last PDFs wait for.
+PUBLISHING_NICENESS = 5
+
+
 def _publish_worker_init() -> None:
     """A publishing worker: the imports of :func:`_publish_report` and
     :func:`_publish_mo` paid while the kernel still computes."""
     os.environ.setdefault("SOURCE_DATE_EPOCH", publish.SOURCE_DATE_EPOCH)
+    with contextlib.suppress(OSError):  # the kernel, on the critical path, goes first
+        os.nice(PUBLISHING_NICENESS)
     import nbconvert  # noqa: F401
     import weasyprint  # noqa: F401
 
@@ -409,8 +417,10 @@ def _publish_mo(executed: Path, report_dir: Path, slug: str, title: str, footer:
     site.publish_mo_page(executed, report_dir, slug, title=title, footer=footer)
 
 
-#: A МО with more organisations than this gets a PDF of 35 pages or more; WeasyPrint
-#: holds ≈ 0.15 MB a table row while it lays one out (≈ 450 MB for 1,750 rows).
+#: A region with a МО this large (K = 50 of the sample: 1,750 organisations in г. Орёл)
+#: gains no time from a second worker (the МО PDFs are two pages at most, the long jobs
+#: are the pages' HTML and the report), only memory: 40.0 s and 797 MB with two against
+#: 39.2 s and 723 MB with one (benchmarks/README.md).
 LARGE_MO_ORGS = 1000
 
 
@@ -418,9 +428,8 @@ def publishing_workers(org_mo: pd.Series) -> int:
     """The most processes that may render the week's HTML and PDF (``org_mo``: МО of
     each organisation); :class:`_Publisher` caps it by the cores.
 
-    One when a МО has over :data:`LARGE_MO_ORGS` organisations, so that two long layouts
-    side by side, beside the kernel, do not take the run past 1 GB (the pages then take
-    longer: the price of the memory); two otherwise.
+    One when a МО has over :data:`LARGE_MO_ORGS` organisations (a second worker would
+    add memory, not speed), two otherwise.
     """
     largest = int(org_mo.value_counts().max()) if len(org_mo) else 0
     return 1 if largest > LARGE_MO_ORGS else 2
@@ -440,6 +449,10 @@ def _publishing_context():
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(_PUBLISHING_IMPORTS)
     return context
+
+
+#: A publishing worker that died (out of memory, killed) or could not start.
+BROKEN_WORKER = "процесс публикации HTML и PDF завершился аварийно (нехватка памяти?)"
 
 
 class _Publisher:
@@ -492,14 +505,26 @@ class _Publisher:
                 future.set_exception(exc)
             self._jobs.append((step, notebook, future))
             return
+        from concurrent.futures.process import BrokenProcessPool
+
         self.start()
-        self._jobs.append((step, notebook, self._pool.submit(fn, *args, **kw)))
+        try:
+            future = self._pool.submit(fn, *args, **kw)
+        except BrokenProcessPool:
+            self.close()
+            raise StepFailed(step, notebook, BROKEN_WORKER) from None
+        self._jobs.append((step, notebook, future))
 
     def wait(self) -> None:
+        from concurrent.futures.process import BrokenProcessPool
+
         jobs, self._jobs = self._jobs, []
         for step, notebook, future in jobs:
             try:
                 future.result()
+            except BrokenProcessPool:
+                self.close()
+                raise StepFailed(step, notebook, BROKEN_WORKER) from None
             except OSError as exc:  # a full disk, no permission: not the notebook's fault
                 self.close()
                 raise FileSystemError(step, exc) from None

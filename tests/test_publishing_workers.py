@@ -40,3 +40,21 @@ def test_start_never_raises_the_number_of_workers():
     pub.inline = True
     pub.start(1)
     assert pub.workers == 1
+
+
+def test_a_worker_that_dies_fails_the_step_in_russian(tmp_path):
+    """A worker killed mid-job (out of memory) stops the step with a reason, and the
+    workers are forked from the fork server with a lower priority than the kernel."""
+    import os
+
+    import pytest
+
+    with _Publisher(workers=1) as pub:
+        pub.submit("публикация страниц МО", tmp_path / "mo.ipynb", os.nice, 0)
+        pub.submit("публикация страниц МО", tmp_path / "mo.ipynb", os._exit, 1)
+        first = pub._jobs[0][2].result(timeout=60)
+        assert first == os.nice(0) + pipeline.PUBLISHING_NICENESS or first == 19
+        with pytest.raises(pipeline.StepFailed) as failed:
+            pub.wait()
+    assert pipeline.BROKEN_WORKER in str(failed.value)
+    assert "BrokenProcessPool" not in str(failed.value)
