@@ -220,8 +220,7 @@ def _locate(args: argparse.Namespace):
 
 def run_config(workspace, args: argparse.Namespace):
     """The run's one configuration: ``sferum.toml``, then the flags given."""
-    from .run_config import RunConfig
-    from .steps import workspace_config
+    from .run_config import RunConfig, workspace_config
 
     return RunConfig.from_parameters(
         workspace_config(workspace), label=lambda name: "--" + name.replace("_", "-"),
@@ -231,8 +230,8 @@ def run_config(workspace, args: argparse.Namespace):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .errors import RegistryError
     from .pipeline import RunLock, StepFailed, UserError, pending_weeks, recover_all, run_week
-    from .registry import RegistryError
     from .run_config import ConfigError
     from .status import settling_minutes
     from .workspace import WorkspaceError
@@ -312,11 +311,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .pipeline import UserError, check_not_files
-    from .run_config import ConfigError
+    from .errors import UserError
+    from .run_config import ConfigError, workspace_config
     from .status import STATE_TITLES, all_status, current_run, leftovers
-    from .steps import workspace_config
-    from .workspace import WorkspaceError
+    from .workspace import WorkspaceError, check_not_files
 
     try:
         workspace = _locate(args)
@@ -333,7 +331,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not statuses:
         print(f"В {paths.raw_dir} нет папок недель (ГГГГ-ММ-ДД).")
         return EXIT_OK
-    from .site import editions_text
+    from .status import editions_text
     from .store import WeekStore
 
     weeks = WeekStore(paths)

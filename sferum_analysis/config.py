@@ -32,6 +32,8 @@ TEMPLATES_DIR = PACKAGE_DIR / "templates"
 
 #: The sample week shipped with the repository (synthetic data).
 SAMPLE_WEEK = "2024-01-29"
+#: Fixed build time of every published file (fonts in the PDF, charts): 2000-01-01 UTC.
+SOURCE_DATE_EPOCH = "946684800"
 
 REGISTRY_STEM = "organizations"
 MUNICIPALITIES_FILE = "municipalities.csv"

@@ -7,7 +7,6 @@ move a municipality across a rounding or ranking boundary.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 
 import pandas as pd
@@ -15,6 +14,7 @@ import pandas as pd
 from .findings import Finding
 from .municipalities import Municipalities
 from .registry import ORG_TYPES
+from .rules import ActiveRule
 
 TOTAL = "total"
 
@@ -33,48 +33,6 @@ METRIC_COLUMNS = {
     "register_exceeded": "bool",
     "coverage_complete": "bool",
 }
-
-
-@dataclass(frozen=True)
-class ActiveRule:
-    """Who counts as active: ``any`` (messages + calls ≥ 1) or ``quota`` (M and C)."""
-
-    kind: str = "any"
-    min_messages: int = 10
-    min_calls: int = 1
-
-    def __post_init__(self) -> None:
-        if self.kind not in ("any", "quota"):
-            raise ValueError("правило активности должно быть any или quota, "
-                             f"получено {self.kind!r}")
-        if self.min_messages < 0 or self.min_calls < 0:
-            raise ValueError("пороги правила quota должны быть ≥ 0")
-
-    def describe(self) -> str:
-        if self.kind == "any":
-            return "активен, если за 7 дней есть хотя бы одно сообщение или звонок"
-        return (f"активен, если за 7 дней не меньше {self.min_messages} сообщений "
-                f"и не меньше {self.min_calls} звонков")
-
-    def as_dict(self) -> dict[str, object]:
-        return {"kind": self.kind, "min_messages": self.min_messages,
-                "min_calls": self.min_calls}
-
-    @classmethod
-    def from_dict(cls, data: object) -> ActiveRule | None:
-        """The rule stored by :meth:`as_dict` (manifest, metrics_meta.json); None if unusable."""
-        try:
-            return cls(str(data["kind"]), int(data["min_messages"]),  # type: ignore[index]
-                       int(data["min_calls"]))  # type: ignore[index]
-        except (KeyError, TypeError, ValueError):
-            return None
-
-    def mask(self, persons: pd.DataFrame) -> pd.Series:
-        messages = persons["messages_7d"].astype("int64")
-        calls = persons["calls_7d"].astype("int64")
-        if self.kind == "any":
-            return (messages + calls) >= 1
-        return (messages >= self.min_messages) & (calls >= self.min_calls)
 
 
 def pct(numerator: int, denominator: int) -> float | None:

@@ -22,11 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, publish, signals, site, store
-from .cleaning import is_skipped_file
-from .config import NOTEBOOKS_DIR, Paths, parse_week
+from . import __version__, signals, store
+from .config import NOTEBOOKS_DIR, SOURCE_DATE_EPOCH, Paths, parse_week
+from .errors import UserError
 from .formatting import ERRNO_RU
-from .reading import TABLE_SUFFIXES
 from .report.texts import EDITION_SHORT as EDITIONS
 from .run_config import RunConfig
 from .status import (
@@ -39,9 +38,9 @@ from .status import (
     week_status,
     write_run_state,
 )
-from .steps import UserError, read_workspace_registry, week_dir
 from .storage import read_parquet, write_json
 from .store import WeekStore
+from .workspace import check_not_files
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -401,7 +400,7 @@ PUBLISHING_NICENESS = 5
 def _publish_worker_init() -> None:
     """A publishing worker: the imports of :func:`_publish_report` and
     :func:`_publish_mo` paid while the kernel still computes."""
-    os.environ.setdefault("SOURCE_DATE_EPOCH", publish.SOURCE_DATE_EPOCH)
+    os.environ.setdefault("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
     with contextlib.suppress(OSError):  # the kernel, on the critical path, goes first
         os.nice(PUBLISHING_NICENESS)
     import nbconvert  # noqa: F401
@@ -409,11 +408,15 @@ def _publish_worker_init() -> None:
 
 
 def _publish_report(executed: Path, html_out: Path, pdf_out: Path, **html_args) -> None:
+    from . import publish
+
     html = publish.notebook_to_html(executed, html_out, **html_args)
     publish.html_to_pdf(html, pdf_out)
 
 
 def _publish_mo(executed: Path, report_dir: Path, slug: str, title: str, footer: str) -> None:
+    from . import site
+
     site.publish_mo_page(executed, report_dir, slug, title=title, footer=footer)
 
 
@@ -642,13 +645,6 @@ def _file_logger(path: Path) -> tuple[logging.Logger, logging.Handler]:
     return logger, handler
 
 
-def check_not_files(paths: Paths) -> None:
-    """Refuse a reports or data path that is a file."""
-    for what, folder in (("папка отчётов", paths.reports_dir), ("папка данных", paths.data_dir)):
-        if folder.exists() and not folder.is_dir():
-            raise UserError(f"{what} {folder} — это файл, а не папка. Укажите папку")
-
-
 def _managed(paths: Paths, week: str) -> list[Path]:
     """Folders a run of ``week`` replaces or deletes (as given, not resolved)."""
     weeks = WeekStore(paths)
@@ -750,6 +746,8 @@ def run_week(week: str, paths: Paths, config: RunConfig | None = None,
     failed = set() if failed is None else failed
     parse_week(week)
     check_folders(paths, week)
+    from .steps import read_workspace_registry, week_dir
+
     week_dir(paths, week)
     read_workspace_registry(paths)  # a registry error stops the run before any work
     try:
@@ -789,6 +787,9 @@ def _finalize_notebooks(folder: Path, replacements: dict[str, str]) -> None:
 def _exports_in(folder: Path) -> list[Path]:
     """Files of a week folder that cleaning would read (no folders, special or hidden
     files, no other types): none means there is nothing to clean."""
+    from .cleaning import is_skipped_file
+    from .reading import TABLE_SUFFIXES
+
     out = []
     for entry in os.scandir(folder):
         if (entry.is_file(follow_symlinks=False) and not is_skipped_file(entry.name)
@@ -863,7 +864,7 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
             say(f"входные файлы предыдущей недели {prev} изменились после её обработки: "
                 f"сравнение — с опубликованными значениями (обновите: sferum run {prev})")
         # the kernel (matplotlib, nbconvert) and PDF fonts: reruns give the same bytes
-        os.environ.setdefault("SOURCE_DATE_EPOCH", publish.SOURCE_DATE_EPOCH)
+        os.environ.setdefault("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
         store.write_config(processed_stage, config)
         if keep_registry and store.copy_registry_snapshot(weeks.processed(week),
                                                           processed_stage):
@@ -875,6 +876,8 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
         if publish_report:
             _Publisher.prepare()
         with SharedKernel(report_stage / store.RUN_LOG_FILE) as kernel, _Publisher() as pub:
+            from . import site  # pandas and the site's modules, while the kernel starts
+
             folders = ("week", "data_dir", "processed_dir")
             step("очистка выгрузок", CLEAN_NOTEBOOK, *folders)
             _check_usable(processed_stage, week, logger.info)

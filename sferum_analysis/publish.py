@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sferum_analysis.config import TEMPLATES_DIR
+from sferum_analysis.config import SOURCE_DATE_EPOCH, TEMPLATES_DIR
 from sferum_analysis.storage import neutralize_formula
 
 if TYPE_CHECKING:  # nbformat costs ~1 s to import; the XLSX writer does not need it
@@ -97,8 +97,6 @@ _DISPLAY_PRIORITY = [
 
 # Fixed timestamps so that the same tables give the same XLSX bytes.
 _XLSX_TIMESTAMP = dt.datetime(2000, 1, 1)
-#: Fixed build time of every published file (fonts in the PDF, charts): 2000-01-01 UTC.
-SOURCE_DATE_EPOCH = "946684800"
 _ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
 

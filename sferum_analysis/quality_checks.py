@@ -26,11 +26,10 @@ import pandas as pd
 
 from .findings import Finding
 from .formatting import fmt_int, fmt_pct, fmt_pp, plural
+from .rules import SHARP_CHANGE_PP
 
 #: " п. п." with no-break spaces: the unit never wraps away from its number.
 PP = "\u00a0п.\u00a0п."
-#: Default threshold of ``sharp_change``, percentage points per week.
-SHARP_CHANGE_PP = 15.0
 #: ``sharp_change`` is not flagged where a denominator (staff on the register for
 #: % registered, registered staff for % active) is below this in either week: in a group
 #: of 5 one person is 20 p. p.

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .formatting import UNSAFE_CHARS, problems_text
+from .errors import RegistryError
+from .formatting import UNSAFE_CHARS
 from .municipalities import Municipalities, UnknownMunicipality
 from .reading import ReadError, exact_matcher, normalize_header, read_table
 
@@ -41,16 +42,6 @@ _TYPE_ALIASES = {
     "до": "ДО", "удо": "ДО", "дополнительное образование": "ДО",
     "организация дополнительного образования": "ДО",
 }
-
-
-class RegistryError(Exception):
-    """The registry cannot be used. ``problems`` are Russian, one per bad row or column."""
-
-    def __init__(self, path: Path | None, problems: list[str]):
-        self.path = path
-        self.problems = problems
-        where = f" ({path.name})" if path else ""
-        super().__init__(problems_text(f"реестр организаций{where}", problems))
 
 
 def normalize_org_id(value: object) -> str | None:

@@ -17,9 +17,12 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .metrics import ActiveRule
-from .quality_checks import SHARP_CHANGE_PP
+from .rules import SHARP_CHANGE_PP, ActiveRule
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
 
 #: Editions of the report (display texts live with the report's texts).
 EDITIONS = ("ministry", "internal")
@@ -285,3 +288,11 @@ def settings_template(region: str = "") -> str:
                 lines.append(f"# {key.name} = {text}")
         lines.append("")
     return "\n".join(lines)
+
+
+def workspace_config(workspace: Workspace) -> RunConfig:
+    """The configuration a workspace's ``sferum.toml`` describes (defaults without one)."""
+    from .workspace import read_settings
+
+    return RunConfig.from_settings(read_settings(workspace.settings_file),
+                                   source=str(workspace.settings_file or "sferum.toml"))

@@ -34,6 +34,7 @@ from .report import svg
 from .report.mo_page import PRINT_PAGES, SCREEN_ONLY, SCREEN_ONLY_END
 from .report.tables import date_ru, pct_text
 from .run_config import EDITIONS, RunConfig
+from .status import edition_states
 
 #: Cells with one of these tags are not shown on an МО page.
 REMOVE_CELL_TAGS = frozenset({"parameters", "injected-parameters", "remove"})
@@ -251,26 +252,6 @@ def carry_other_edition(final_dir: Path, stage_dir: Path, week: str, edition: st
     if edition is not None:
         out[edition] = {"data": store.edition_data(processed), "published_at": published_at}
     return {name: out[name] for name in EDITIONS if name in out}
-
-
-def edition_states(manifest: dict) -> dict[str, bool]:
-    """Edition -> stale, for the editions a week's manifest lists (editions published
-    from data other than the week's published data are stale)."""
-    current = store.edition_data(manifest.get("processed") or {})
-    records = manifest.get("editions")
-    if not records:
-        edition = manifest.get("edition")
-        return {edition: False} if edition in EDITIONS else {}
-    return {name: (records[name].get("data") or {}) != current
-            for name in EDITIONS if name in records}
-
-
-def editions_text(manifest: dict) -> str:
-    """``для министерства, внутренняя (устарела, опубликуйте заново)`` for ``sferum status``."""
-    from .report.texts import EDITION_SHORT
-
-    return ", ".join(EDITION_SHORT[name] + (f" ({t.STALE})" if stale else "")
-                     for name, stale in edition_states(manifest).items()) or DASH
 
 
 # ----------------------------------------------------------------------- the index

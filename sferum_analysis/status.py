@@ -218,3 +218,27 @@ def leftovers(paths: Paths) -> list[tuple[Path, bool]]:
     own = f"-{run['pid']}" if run else None
     return [(p, own is not None and p.name.endswith(own))
             for p in WeekStore(paths).leftovers_all()]
+
+
+def edition_states(manifest: dict) -> dict[str, bool]:
+    """Edition -> stale, for the editions a week's manifest lists (editions published
+    from data other than the week's published data are stale)."""
+    from .run_config import EDITIONS
+
+    current = store.edition_data(manifest.get("processed") or {})
+    records = manifest.get("editions")
+    if not records:
+        edition = manifest.get("edition")
+        return {edition: False} if edition in EDITIONS else {}
+    return {name: (records[name].get("data") or {}) != current
+            for name in EDITIONS if name in records}
+
+
+def editions_text(manifest: dict) -> str:
+    """``для министерства, внутренняя (устарела, опубликуйте заново)`` for ``sferum status``."""
+    from .formatting import DASH
+    from .report.site_texts import STALE
+    from .report.texts import EDITION_SHORT
+
+    return ", ".join(EDITION_SHORT[name] + (f" ({STALE})" if stale else "")
+                     for name, stale in edition_states(manifest).items()) or DASH

@@ -17,20 +17,17 @@ from . import quality_checks as qc
 from . import store
 from .cleaning import ACCOUNTING_COLUMNS, CleanWeek, clean_week, default_workers
 from .config import Paths, parse_week
+from .errors import UserError
 from .metrics import anomaly_findings, mo_metrics, org_activity, same_rule, with_previous
 from .municipalities import Municipalities
 from .registry import read_registry
-from .run_config import RunConfig
+from .run_config import RunConfig, workspace_config
 from .store import ProcessedWeek, WeekStore
-from .workspace import Workspace, read_settings
+from .workspace import Workspace
 
 #: Finding codes the metrics step adds (dropped first, so that a rerun does not repeat them).
 METRICS_CODES = frozenset({"register_exceeded", "sharp_change", "identical_counts",
                            "quota_jump"})
-
-
-class UserError(Exception):
-    """A problem the user can fix (missing folder, missing registry): Russian message."""
 
 
 def registry_path(paths: Paths) -> Path:
@@ -68,12 +65,6 @@ def week_dir(paths: Paths, week: str) -> Path:
     if not path.is_dir():
         raise UserError(f"нет папки недели {week}: {path}")
     return path
-
-
-def workspace_config(workspace: Workspace) -> RunConfig:
-    """The configuration a workspace's ``sferum.toml`` describes (defaults without one)."""
-    return RunConfig.from_settings(read_settings(workspace.settings_file),
-                                   source=str(workspace.settings_file or "sferum.toml"))
 
 
 def week_config(processed_dir: str | Path | None, data_dir: str | Path | None = None,

@@ -11,10 +11,10 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+if TYPE_CHECKING:  # imported where used: the CLI's quick commands need neither
+    import pandas as pd
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
@@ -56,6 +56,9 @@ def make_private_dir(path: Path) -> Path:
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     """Deterministic Parquet (no index, fixed metadata), readable by the owner only."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     table = pa.Table.from_pandas(frame, preserve_index=False)
     tmp = path.with_name(path.name + ".tmp")
     pq.write_table(table, tmp, compression="zstd", use_dictionary=True, write_statistics=True)
@@ -65,10 +68,14 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
 
 
 def read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
     return pq.read_table(path).to_pandas()
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    import pandas as pd
+
     """UTF-8, comma-separated, ``\\n`` line ends, formula-like text neutralised."""
     safe = frame.copy()
     for col in safe.columns:

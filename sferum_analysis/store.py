@@ -30,8 +30,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .config import Paths, parse_week
 from .run_config import RunConfig
@@ -44,6 +43,9 @@ from .storage import (
     write_json,
     write_parquet,
 )
+
+if TYPE_CHECKING:  # imported where used: the CLI's quick commands do without
+    import pandas as pd
 
 #: Tables cleaning writes (persons hold names of people: processed files are private).
 CLEAN_TABLES = ("persons", "orgs", "files", "findings")
@@ -178,6 +180,8 @@ def read_report_manifest(report_dir: Path) -> dict:
 
 def read_metrics_csv(report_dir: Path) -> pd.DataFrame:
     """A published week's ``metrics_mo.csv`` (the figures as published)."""
+    import pandas as pd
+
     return pd.read_csv(Path(report_dir) / METRICS_CSV, dtype={"org_type": "string",
                                                                "mo": "string"})
 

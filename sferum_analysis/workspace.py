@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Paths
+from .errors import UserError
 
 SETTINGS_FILE = "sferum.toml"
 #: Environment variables that override the workspace's folders (a server, a test).
@@ -123,3 +124,10 @@ def read_settings(path: Path | None) -> dict[str, dict[str, object]]:
             raise WorkspaceError(f"{path}: «{section}» должен быть разделом [{section}], "
                                  "а не отдельным ключом")
     return data
+
+
+def check_not_files(paths: Paths) -> None:
+    """Refuse a reports or data path that is a file."""
+    for what, folder in (("папка отчётов", paths.reports_dir), ("папка данных", paths.data_dir)):
+        if folder.exists() and not folder.is_dir():
+            raise UserError(f"{what} {folder} — это файл, а не папка. Укажите папку")
