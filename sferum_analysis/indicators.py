@@ -16,7 +16,7 @@ Decisions (where the contract is silent):
 
 * A person is ``(org_id, person_key)``: the same person key in another organisation in an
   earlier week is another person and does not count.
-* Activity is the run's :class:`metrics.ActiveRule` applied to each week's
+* Activity is the run's :class:`rules.ActiveRule` applied to each week's
   ``messages_7d``/``calls_7d`` (never a stored flag), so all four weeks are counted under one
   rule even when an earlier week was published under another.
 * A week counts as active for a person only if the organisation had a usable export that week

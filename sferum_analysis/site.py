@@ -70,6 +70,7 @@ div.trend-pair figure.trend { margin: 0.3em 0 0.6em; }
   table.orgs thead th:nth-child(2) { width: 4.5%; }
   table.orgs thead th:nth-child(8), table.orgs thead th:nth-child(9) { width: 10%; }
   h2 { margin-top: 0.8em; }
+  p.note { break-after: avoid; }  /* a note stays with the table it introduces */
   div.trend-pair svg { width: 62mm; height: auto; }
   div.trend-pair { flex-wrap: nowrap; }
 }

@@ -21,7 +21,7 @@ import pytest
 from bs4 import BeautifulSoup
 from tiny_region import HEADER, write_region, write_week
 
-from sferum_analysis import site, store
+from sferum_analysis import site, status, store
 
 W1, W2 = "2024-01-22", "2024-01-29"
 NAMES = ("Иванова Анна", "Петрова Мария", "Сидоров Олег")
@@ -64,14 +64,14 @@ def test_the_other_edition_is_kept_and_marked_stale_when_its_data_differ(tmp_pat
     assert [p.read_text("utf-8") for p in store.edition_files(stage, W2, "internal")] == \
         ["internal"] * 3
     manifest = {"processed": processed, "editions": editions}
-    assert site.edition_states(manifest) == {"ministry": False, "internal": not same_data}
-    assert ("устарела" in site.editions_text(manifest)) is not same_data
+    assert status.edition_states(manifest) == {"ministry": False, "internal": not same_data}
+    assert ("устарела" in status.editions_text(manifest)) is not same_data
 
 
 def test_a_manifest_from_before_editions_side_by_side():
     old = {"edition": "internal", "processed": {"metrics.parquet": "a"}}
-    assert site.edition_states(old) == {"internal": False}
-    assert site.editions_text(old) == "внутренняя"
+    assert status.edition_states(old) == {"internal": False}
+    assert status.editions_text(old) == "внутренняя"
 
 
 def test_index_without_weeks(tmp_path):
@@ -142,7 +142,7 @@ def test_both_editions_coexist_after_publishing_both(published):
         assert all(p.is_file() for p in store.edition_files(folder, W2, edition)), edition
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
     assert manifest["edition"] == "ministry"
-    assert site.edition_states(manifest) == {"ministry": False, "internal": False}
+    assert status.edition_states(manifest) == {"ministry": False, "internal": False}
     assert "устарела" not in soup(published["both"] / "index.html").get_text()
 
 
@@ -151,7 +151,7 @@ def test_an_edition_published_from_older_data_is_kept_and_marked_stale(published
     folder = published["after"] / W2
     assert all(p.is_file() for p in store.edition_files(folder, W2, "ministry"))
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
-    assert site.edition_states(manifest) == {"ministry": True, "internal": False}
+    assert status.edition_states(manifest) == {"ministry": True, "internal": False}
     item = soup(published["after"] / "index.html").select_one(
         "section.week li[data-edition=ministry]")
     assert "устарела, опубликуйте заново" in item.get_text()
