@@ -398,11 +398,13 @@ PUBLISHING_NICENESS = 5
 
 
 def _publish_worker_init() -> None:
-    """A publishing worker: the imports of :func:`_publish_report` and
-    :func:`_publish_mo` paid while the kernel still computes."""
+    """A publishing worker: below the kernel's priority, with the imports of
+    :func:`_publish_report` and :func:`_publish_mo` (already done where the fork server
+    forks it; paid here where workers are spawned)."""
     os.environ.setdefault("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
-    with contextlib.suppress(OSError):  # the kernel, on the critical path, goes first
-        os.nice(PUBLISHING_NICENESS)
+    if hasattr(os, "nice"):  # not on Windows
+        with contextlib.suppress(OSError):  # the kernel, on the critical path, goes first
+            os.nice(PUBLISHING_NICENESS)
     import nbconvert  # noqa: F401
     import weasyprint  # noqa: F401
 
@@ -449,6 +451,8 @@ def _publishing_context():
     WeasyPrint and nbconvert once, for every worker (≈ 2 s of CPU each otherwise)."""
     import multiprocessing
 
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows: no fork
+        return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(_PUBLISHING_IMPORTS)
     return context
@@ -491,10 +495,9 @@ class _Publisher:
     def prepare(cls) -> None:
         """Start the process the workers are forked from, and its imports, now (while
         the kernel starts and cleans), unless the jobs run inline."""
-        if not cls.inline:
+        if not cls.inline and _publishing_context().get_start_method() == "forkserver":
             import multiprocessing.forkserver
 
-            _publishing_context()
             multiprocessing.forkserver.ensure_running()
 
     def submit(self, step: str, notebook: Path, fn: Callable, *args, **kw) -> None:

@@ -58,3 +58,14 @@ def test_a_worker_that_dies_fails_the_step_in_russian(tmp_path):
             pub.wait()
     assert pipeline.BROKEN_WORKER in str(failed.value)
     assert "BrokenProcessPool" not in str(failed.value)
+
+
+def test_workers_are_spawned_where_there_is_no_fork(monkeypatch):
+    """Windows has no fork server: the workers are spawned (and import for themselves)."""
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert pipeline._publishing_context().get_start_method() == "spawn"
+    pipeline._Publisher.prepare()  # nothing to start
+    monkeypatch.undo()
+    assert pipeline._publishing_context().get_start_method() == "forkserver"
