@@ -83,25 +83,4 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = [
-    "ACTIVE_TITLE", "ANNEX_TITLE", "CHARTS_TITLE", "COL_ACTIVE", "COL_CHANGE", "COL_MO",
-    "COL_NOTE", "COL_NPP", "COL_PCT", "COL_PCT_ACTIVE", "COL_PCT_REGISTERED", "COL_RANK",
-    "COL_RANK_CHANGE", "COL_REGISTERED", "COL_TARGET_GAP", "DISTRICT_TITLE", "DOO", "DOWN",
-    "DRILLDOWN_PER_MO", "EDITIONS", "EDITIONS_TEXT", "EDITION_SHORT", "FINDINGS_LIST_LIMIT",
-    "HEADLINE_TITLE", "HEATMAP_WEEKS", "MARK_ANOMALY", "MARK_INCOMPLETE", "MARK_SIGNAL",
-    "MO_SIGNAL_CODES", "OO", "PADDING_CODES", "QUALITY_TITLE", "REGION_MEAN", "REGION_TOTAL",
-    "REGISTERED_TITLE", "ROW_CLASS", "SECTIONS", "SECTION_KEYS", "SIGNAL_CODES",
-    "TRENDS_TITLE", "UP",
-    "Document", "Edition", "Part", "ReportData", "SectionSpec",
-    *sorted(_CHART_NAMES),
-    "annex_html", "anomalies_table", "below_target", "build_document", "build_report",
-    "changes_note_html", "coverage_by_mo_table", "coverage_mo_table", "coverage_note_html",
-    "coverage_table", "date_ru", "delta_text", "district_table", "drilldown_html",
-    "drilldown_table", "edition_sections", "findings_list_table", "findings_summary_table",
-    "footnotes_html", "for_xlsx", "headline_html", "headline_table", "heatmap_frame",
-    "is_change_column", "is_percent_column", "load_report_data", "method_note_html",
-    "missing_exports_table", "mo_signals", "pct_text", "percent_columns", "prev_column",
-    "quality_html", "rank_change_text", "ranked_table", "report_title", "row_accounting_table",
-    "same_rule", "signals_table", "table_html", "title_html", "trend_frame", "trend_table",
-    "trend_weeks", "write_workbook",
-]
+__all__ = sorted([*_NAMES, *_CHART_NAMES])
