@@ -497,8 +497,21 @@ class _Publisher:
         the kernel starts and cleans), unless the jobs run inline."""
         if not cls.inline and _publishing_context().get_start_method() == "forkserver":
             import multiprocessing.forkserver
+            import signal
 
-            multiprocessing.forkserver.ensure_running()
+            # A Ctrl-C reaches every process of the terminal's group and is the run's to
+            # handle: the server is started with SIGINT ignored (kept across exec, so
+            # also while it imports; its workers inherit it and finish the job at hand
+            # while the run shuts them down).
+            try:
+                previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            except ValueError:  # not the main thread: nothing to protect here
+                multiprocessing.forkserver.ensure_running()
+                return
+            try:
+                multiprocessing.forkserver.ensure_running()
+            finally:
+                signal.signal(signal.SIGINT, previous)
 
     def submit(self, step: str, notebook: Path, fn: Callable, *args, **kw) -> None:
         if self.inline:
