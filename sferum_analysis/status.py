@@ -33,7 +33,10 @@ from pathlib import Path
 
 from . import store
 from .config import Paths
-from .run_config import RunConfig
+from .formatting import DASH
+from .report.site_texts import STALE
+from .report.texts import EDITION_SHORT
+from .run_config import EDITIONS, RunConfig
 from .store import WeekStore
 
 STATE_TITLES = {
@@ -223,8 +226,6 @@ def leftovers(paths: Paths) -> list[tuple[Path, bool]]:
 def edition_states(manifest: dict) -> dict[str, bool]:
     """Edition -> stale, for the editions a week's manifest lists (editions published
     from data other than the week's published data are stale)."""
-    from .run_config import EDITIONS
-
     current = store.edition_data(manifest.get("processed") or {})
     records = manifest.get("editions")
     if not records:
@@ -236,9 +237,5 @@ def edition_states(manifest: dict) -> dict[str, bool]:
 
 def editions_text(manifest: dict) -> str:
     """``для министерства, внутренняя (устарела, опубликуйте заново)`` for ``sferum status``."""
-    from .formatting import DASH
-    from .report.site_texts import STALE
-    from .report.texts import EDITION_SHORT
-
     return ", ".join(EDITION_SHORT[name] + (f" ({STALE})" if stale else "")
                      for name, stale in edition_states(manifest).items()) or DASH
