@@ -217,7 +217,7 @@ def run_whole(k: int, data: Path, workers: int) -> dict:
         for marker, name in ((": готово за ", None),  # "<step>: готово за 3.8 с"
                              (": ноутбуки за ", "МО notebooks"),
                              (": HTML и PDF готовы через ",
-                              "МО and report notebooks + HTML/PDF")):
+                              "report and МО notebooks + HTML/PDF")):
             if marker in line:
                 title, _, seconds = line.split(" INFO ", 1)[1].rpartition(marker)
                 steps[name or title] = float(seconds.split()[0])

@@ -189,7 +189,6 @@ class SharedKernel:
         self.km = _kernel_manager_class(stderr_path)(kernel_name="python3")
         self._clients: list = []
         self._used = False
-        self._reset_client = None
         #: The asynchronous client that executes the notebooks (:func:`_execute_each`).
         self.notebook_client = None
         client = self.km.client
@@ -204,37 +203,33 @@ class SharedKernel:
     def __enter__(self) -> SharedKernel:
         from jupyter_core.utils import run_sync
 
-        run_sync(self.km.start_kernel)(cwd=str(NOTEBOOKS_DIR))
+        # no input history: the run's cells are not the analyst's (and not written to
+        # ~/.ipython's SQLite database after every cell)
+        run_sync(self.km.start_kernel)(cwd=str(NOTEBOOKS_DIR),
+                                       extra_arguments=["--HistoryManager.enabled=False"])
         return self
 
-    def fresh_namespace(self, light: bool = False) -> None:
-        """Empty the namespace before every notebook but the first.
+    def fresh_namespace(self, kc, light: bool = False) -> None:
+        """Empty the namespace before every notebook but the first (``kc``: the client
+        that executes the notebook's cells).
 
-        ``light``: delete the names the previous notebook defined (and its output
-        cache) without ``%reset -f``'s full garbage collection, which costs 0.3 s in a
-        kernel holding pandas and matplotlib — for the short notebooks run once per МО,
-        after a full reset before the first of them.
+        The request is only sent: the kernel handles its requests in order, so the
+        notebook's first cell runs after it, and the client that waits for that cell's
+        reply and outputs skips those of the reset (a kernel that died in it fails that
+        cell). ``light``: delete the names the previous notebook defined (and its
+        output cache) without ``%reset -f``'s full garbage collection, which costs 0.3 s
+        in a kernel holding pandas and matplotlib — for the short notebooks run once per
+        МО, after a full reset before the first of them.
         """
         if not self._used:
             self._used = True
             return
-        if self._reset_client is None:  # one blocking client for every reset (a new
-            kc = self.km.blocking_client()  # client and its handshake cost 0.4 s each)
-            kc.start_channels(iopub=False, stdin=False, hb=False, control=False)
-            kc.wait_for_ready(timeout=60)
-            self._reset_client = kc
-        kc = self._reset_client
-        msg_id = kc.execute(_LIGHT_RESET if light else "%reset -f", silent=True,
-                            store_history=False)
-        while True:
-            reply = kc.get_shell_msg(timeout=60)
-            if reply["parent_header"].get("msg_id") == msg_id:
-                break
+        kc.execute(_LIGHT_RESET if light else "%reset -f", silent=True, store_history=False)
 
     def __exit__(self, *exc: object) -> None:
         from jupyter_core.utils import run_sync
 
-        for kc in [*self._clients, *filter(None, [self._reset_client])]:
+        for kc in self._clients:
             kc.stop_channels()
         try:
             if run_sync(self.km.is_alive)():
@@ -361,11 +356,7 @@ def _execute_each(notebook: str, runs: list[tuple[Path, dict, str]], kernel: Sha
             client = Client(nb, km=kernel.km, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(NOTEBOOKS_DIR)}})
             client.kc = kc
-            try:
-                kernel.fresh_namespace(light=out != runs[0][0])
-            except Exception:  # noqa: BLE001 - a kernel that does not answer: the step fails
-                write(nb, out, step)
-                raise StepFailed(step, out, "ядро Python не отвечает") from None
+            kernel.fresh_namespace(kc, light=out != runs[0][0])
             try:
                 for index, cell in enumerate(nb.cells):
                     await client.async_execute_cell(
@@ -441,8 +432,8 @@ def publishing_workers(org_mo: pd.Series) -> int:
 
 
 #: Imported once by the process the publishing workers are forked from.
-_PUBLISHING_IMPORTS = ["sferum_analysis.pipeline", "sferum_analysis.site", "nbconvert",
-                       "weasyprint"]
+_PUBLISHING_IMPORTS = ["sferum_analysis.pipeline", "sferum_analysis.site",
+                       "sferum_analysis.typeset", "bs4", "typst", "nbconvert", "weasyprint"]
 
 
 def _publishing_context():
@@ -465,9 +456,9 @@ BROKEN_WORKER = "процесс публикации HTML и PDF заверши�
 class _Publisher:
     """HTML and PDF files rendered by worker processes while the kernel works.
 
-    WeasyPrint is single-threaded and the kernel waits for nothing of it: the week
-    report's HTML and PDF are rendered while the МО notebooks execute, and each МО page
-    as soon as its notebook is done. Every file is rendered from its own input alone,
+    WeasyPrint and Typst are single-threaded and the kernel waits for nothing of them:
+    the week report's HTML and PDF are rendered while the МО notebooks execute, and each
+    МО page as soon as its notebook is done. Every file is rendered from its own input alone,
     so the bytes are those of rendering them one by one. :meth:`wait` raises
     :class:`StepFailed` for the first job (in submission order) that failed.
     """
@@ -480,9 +471,12 @@ class _Publisher:
         self._pool = None
         self._jobs: list[tuple[str, Path, object]] = []
 
-    def start(self, workers: int | None = None) -> None:
-        if workers is not None and self._pool is None:
+    def limit(self, workers: int) -> None:
+        """At most ``workers`` processes (before the first job)."""
+        if self._pool is None:
             self.workers = min(self.workers, workers)
+
+    def start(self) -> None:
         if self._pool is None and not self.inline:
             from concurrent.futures import ProcessPoolExecutor
 
@@ -889,20 +883,32 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
         if not _exports_in(weeks.raw(week)):
             raise NoUsableExport(f"неделя {week} не опубликована: нет пригодных выгрузок — "
                                  "в папке недели нет файлов .xlsx, .xls, .csv")
-        if publish_report:
-            _Publisher.prepare()
         with SharedKernel(report_stage / store.RUN_LOG_FILE) as kernel, _Publisher() as pub:
             from . import site  # pandas and the site's modules, while the kernel starts
 
             folders = ("week", "data_dir", "processed_dir")
             step("очистка выгрузок", CLEAN_NOTEBOOK, *folders)
             _check_usable(processed_stage, week, logger.info)
+            if publish_report:  # its imports while the metrics and the report compute
+                _Publisher.prepare()
             step("расчёт показателей", METRICS_NOTEBOOK, *folders, "report_dir")
             if publish_report:
-                pub.start(publishing_workers(
+                pub.limit(publishing_workers(
                     store.read_table(processed_stage, "orgs", ["mo"])["mo"]))
                 mo_pages = site.mo_pages_of(store.read_table(processed_stage, "metrics", ["mo"]))
                 started = time.monotonic()
+                # the report first: its HTML and PDF, the longest job, are rendered while
+                # the МО notebooks execute, each МО page as soon as its notebook is done
+                step("отчёт", REPORT_NOTEBOOK, *folders, "report_dir")
+                say("публикация HTML и PDF…")
+                pub.submit("публикация отчёта", notebooks_out / REPORT_NOTEBOOK,
+                           _publish_report, notebooks_out / REPORT_NOTEBOOK,
+                           store.report_file(report_stage, week, "html", config.edition),
+                           store.report_file(report_stage, week, "pdf", config.edition),
+                           title=report_title(week, config), week=week, region=config.region,
+                           footer_note="" if config.edition == "ministry"
+                           else f"{EDITIONS[config.edition]} редакция, не для рассылки")
+                mo_started = time.monotonic()
                 say(f"страницы муниципалитетов ({len(mo_pages)})…")
                 runs = {store.mo_notebook(report_stage, page["slug"]): page for page in mo_pages}
 
@@ -913,24 +919,15 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
                                site.mo_page_title(week, page["mo"], config.region),
                                site.mo_page_footer(week, page["mo"], config.region))
 
-                # one notebook per МО, in the week's kernel, each page published meanwhile;
-                # the pages go first: their PDFs are rendered while the report computes
+                # one notebook per МО, in the week's kernel, each page published meanwhile
                 _execute_each(MO_NOTEBOOK, [
                     (out, {**{n: parameters[n] for n in (*folders, "report_dir")},
                            "mo": page["mo"]}, f"страница МО «{page['mo']}»")
                     for out, page in runs.items()], kernel, done=publish_page)
-                say(f"страницы муниципалитетов: ноутбуки за {time.monotonic() - started:.1f} с")
-                step("отчёт", REPORT_NOTEBOOK, *folders, "report_dir")
-                say("публикация HTML и PDF…")
-                pub.submit("публикация отчёта", notebooks_out / REPORT_NOTEBOOK,
-                           _publish_report, notebooks_out / REPORT_NOTEBOOK,
-                           store.report_file(report_stage, week, "html", config.edition),
-                           store.report_file(report_stage, week, "pdf", config.edition),
-                           title=report_title(week, config), week=week, region=config.region,
-                           footer_note="" if config.edition == "ministry"
-                           else f"{EDITIONS[config.edition]} редакция, не для рассылки")
+                say("страницы муниципалитетов: ноутбуки за "
+                    f"{time.monotonic() - mo_started:.1f} с")
                 pub.wait()
-                say(f"страницы муниципалитетов и отчёт: HTML и PDF готовы через "
+                say(f"отчёт и страницы муниципалитетов: HTML и PDF готовы через "
                     f"{time.monotonic() - started:.1f} с")
         phase[0] = "запись результатов недели"
         findings = read_parquet(store.table_path(processed_stage, "findings"))

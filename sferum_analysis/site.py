@@ -151,17 +151,19 @@ def notebook_outputs_html(executed_ipynb: Path) -> str:
 
 def publish_mo_page(executed_ipynb: Path, report_dir: Path, slug: str, *, title: str,
                     footer: str) -> tuple[Path, Path]:
-    """``mo/<slug>.html`` and ``.pdf`` of an executed МО notebook. The PDF takes at most
+    """``mo/<slug>.html`` and ``.pdf`` of an executed МО notebook. The PDF (typeset with
+    Typst from the page's print HTML: :mod:`~sferum_analysis.typeset`) takes at most
     :data:`~sferum_analysis.report.mo_page.PRINT_PAGES` pages: a list of organisations
     that does not fit is printed shorter."""
-    from .publish import _write_bytes_atomically, print_pdf
+    from . import typeset
+    from .publish import _write_bytes_atomically
 
     text = page_html(title, notebook_outputs_html(executed_ipynb), footer=footer)
     _check_self_contained(text, f"страница {slug}.html")
     out = _write_text(store.mo_file(report_dir, slug, "html"), text)
     printed = print_html(text)
     while True:
-        pdf, pages = print_pdf(out, text=printed)
+        pdf, pages = typeset.pdf(typeset.to_typst(printed, title=title, footer=footer))
         shown = len(_PRINT_ROW_RE.findall(printed.partition(_PRINT_ONLY)[2]))
         if pages <= PRINT_PAGES or shown <= 1:
             break
@@ -180,8 +182,8 @@ _PRINT_COUNT_RE = re.compile(r'(<span class="print-count">)\d+(</span>)')
 
 def print_html(text: str, rows: int | None = None) -> str:
     """A МО page without its parts for the screen only (the full organisations' table of a
-    long list): what is printed is the same, and WeasyPrint does not style the rows it
-    would hide. ``rows``: print only the first that many organisations of the list."""
+    long list): what is printed is the same, and the typesetter gets only what it
+    prints. ``rows``: print only the first that many organisations of the list."""
     text = _SCREEN_ONLY_RE.sub("", text)
     if rows is None or _PRINT_ONLY not in text:
         return text

@@ -27,18 +27,18 @@ def test_one_worker_on_one_core(monkeypatch):
     monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 1)
     pub = _Publisher()
     pub.inline = True  # no processes in this test
-    pub.start(publishing_workers(orgs_of({"г. Орёл": 350})))
+    pub.limit(publishing_workers(orgs_of({"г. Орёл": 350})))
     assert pub.workers == 1
 
 
-def test_start_never_raises_the_number_of_workers():
+def test_a_limit_never_raises_the_number_of_workers():
     pub = _Publisher(workers=1)
     pub.inline = True
-    pub.start(2)
+    pub.limit(2)
     assert pub.workers == 1
     pub = _Publisher(workers=2)
     pub.inline = True
-    pub.start(1)
+    pub.limit(1)
     assert pub.workers == 1
 
 
