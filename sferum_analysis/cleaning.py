@@ -517,9 +517,11 @@ def _map_jobs(jobs: list[Job], workers: int,
               progress: Callable[[int, int], None] | None) -> list[FileParse]:
     total = len(jobs)
     if workers > 1 and total >= 2 * workers:
+        # chunks of up to 32 files (fewer round trips), at least four chunks per worker
+        chunk = max(1, min(32, total // (4 * workers)))
         with ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent) as pool:
             results = []
-            for i, res in enumerate(pool.map(_parse_job, jobs, chunksize=4), 1):
+            for i, res in enumerate(pool.map(_parse_job, jobs, chunksize=chunk), 1):
                 results.append(res)
                 if progress:
                     progress(i, total)
