@@ -185,11 +185,12 @@ def to_typst(html_text: str, *, title: str, footer: str) -> str:
 
 
 @functools.cache
-def _fonts():
-    """The system fonts, searched once per process."""
+def _compiler():
+    """One compiler per process: the system fonts are searched and loaded once (the
+    bytes are those of a fresh compiler, tested)."""
     import typst
 
-    return typst.Fonts()
+    return typst.Compiler(font_paths=typst.Fonts())
 
 
 _PAGE = re.compile(rb"/Type\s*/Page\b")
@@ -200,7 +201,7 @@ def pdf(source: str) -> tuple[bytes, int]:
     import typst
 
     try:
-        data = typst.compile(source.encode("utf-8"), format="pdf", font_paths=_fonts())
+        data = _compiler().compile(input=source.encode("utf-8"), format="pdf")
     except typst.TypstError as exc:
         raise PublishError(f"PDF страницы МО не собран (Typst): {exc}") from None
     return data, len(_PAGE.findall(data))
