@@ -58,7 +58,8 @@ div.trend-pair figure.trend { margin: 0.3em 0 0.6em; }
 @media print {
   nav.site-nav { display: none; } ul.mo-list { columns: 2; }
   .screen-only { display: none; } .print-only { display: block; }
-  /* a МО's PDF (two A4 pages): compact tables; the organisations' one fits the width */
+  /* a МО page printed from the browser: compact tables, the organisations' one at the
+     width (its PDF is set by typeset.py to the same design) */
   table.figures, table.trend-table { font-size: 7.5pt; }
   table.figures th, table.figures td, table.trend-table th, table.trend-table td {
     padding: 1.5px 4px; }

@@ -2,7 +2,7 @@
 
 WeasyPrint lays a page out in pure Python: 0.2–0.35 s for the two A4 pages of one МО, 27
 times a week on two cores. Typst (the ``typst`` package: the Typst compiler, in Rust)
-sets the same pages in about 20 ms. The HTML page stays the one source of what a МО's
+sets the same pages in about 25 ms. The HTML page stays the one source of what a МО's
 PDF says: :func:`to_typst` converts the few elements the МО pages are made of (headings,
 paragraphs, lists, tables, the inline SVG charts) to Typst markup, every text as a
 string literal (nothing in a name can be read as markup), and :func:`pdf` compiles it
