@@ -64,6 +64,15 @@ def _str(text: str) -> str:
 
 
 _SPACE = re.compile(r"\s+")
+#: A run of this many characters without a space may be broken anywhere (an address or a
+#: name written without spaces would otherwise run over the next cells of its table).
+LONG_TOKEN = 25
+_LONG_TOKEN = re.compile(rf"\S{{{LONG_TOKEN},}}")
+
+
+def _breakable(text: str) -> str:
+    """``text`` with a zero-width space between the characters of every long token."""
+    return _LONG_TOKEN.sub(lambda m: "\u200b".join(m.group()), text)
 
 
 def _inline(node) -> str:
@@ -76,7 +85,7 @@ def _inline(node) -> str:
         if isinstance(child, NavigableString):
             if isinstance(child, PreformattedString):  # comments, the doctype
                 continue
-            text = _SPACE.sub(" ", str(child))
+            text = _breakable(_SPACE.sub(" ", str(child)))
             if text:
                 out.append(f"#{_str(text)}")
         elif isinstance(child, Tag):
@@ -112,8 +121,12 @@ def _table(table) -> str:
             + ")")
     for tr in body:
         cells.extend(_cell(c) for c in tr.find_all(["th", "td"]))
+    # the narrow columns (the header, the export's status, the findings) hyphenate; the
+    # names wrap at their spaces (and long tokens anywhere: _breakable)
     size = ("#set text(size: 7pt)\n"
             "#show table.cell.where(y: 0): set text(size: 6.5pt, hyphenate: true)\n"
+            "#show table.cell.where(x: 7): set text(hyphenate: true)\n"
+            "#show table.cell.where(x: 8): set text(hyphenate: true)\n"
             if "orgs" in classes else "")
     width = "100%" if "orgs" in classes or "figures" in classes else "auto"
     return (f"#block(width: {width})[{size}#table(columns: {widths},\n  "
