@@ -39,7 +39,7 @@ class RussianFormatter(argparse.ArgumentDefaultsHelpFormatter):
         text = action.help or ""
         if action.default is False and action.option_strings:  # a flag: off unless given
             return text + " (по умолчанию: выключено)"
-        if "%(default)" in text or "по умолчанию" in text or any(
+        if "%(default)" in text or "по умолчанию" in text or action.default == "" or any(
                 action.default is v for v in (None, False, argparse.SUPPRESS)):
             return text
         if action.option_strings or action.nargs in ("?", "*"):
