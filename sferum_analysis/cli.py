@@ -158,8 +158,28 @@ def build_parser() -> Parser:
     return parser
 
 
+def _write(stream, text: str) -> bool:
+    """Write ``text`` to ``stream``; False if its reader has gone (``sferum run … | head``):
+    the stream is then pointed at the null device, so that nothing written to it later
+    (nor Python's flush at exit) fails. A run goes on without its console — run.log has
+    every line — and publishes its week."""
+    try:
+        stream.write(text)
+        stream.flush()
+        return True
+    except BrokenPipeError:
+        import os
+
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+        except (OSError, ValueError, AttributeError):  # no file descriptor behind it
+            pass
+        return False
+
+
 class Console:
-    """Step lines always; progress in place on a terminal, only its last line elsewhere."""
+    """Step lines always; progress in place on a terminal, only its last line elsewhere.
+    Nothing more is written once the reader of the stream has gone (:func:`_write`)."""
 
     _PROGRESS = re.compile(r"(\d+) из (\d+)")
 
@@ -167,18 +187,21 @@ class Console:
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self._open = False
+        self.closed = False
+
+    def _emit(self, text: str) -> None:
+        if not self.closed and not _write(self.stream, text):
+            self.closed = True
 
     def line(self, message: str) -> None:
         if self._open:
-            self.stream.write("\n")
+            self._emit("\n")
             self._open = False
-        self.stream.write(message + "\n")
-        self.stream.flush()
+        self._emit(message + "\n")
 
     def progress(self, message: str) -> None:
         if self.tty:
-            self.stream.write("\r" + message + "\x1b[K")
-            self.stream.flush()
+            self._emit("\r" + message + "\x1b[K")
             self._open = True
             return
         match = self._PROGRESS.search(message)
@@ -187,7 +210,12 @@ class Console:
 
 
 def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    _write(sys.stderr, message + "\n")
+
+
+def _print(message: str) -> None:
+    """A line of the command's result on stdout (nothing if its reader has gone)."""
+    _write(sys.stdout, message + "\n")
 
 
 def _fail(message: str) -> int:
@@ -285,14 +313,14 @@ def cmd_run(args: argparse.Namespace) -> int:
                 for done in [*result.previous, result]:
                     attempted.add(done.week)
                     results.append(done)
-                    print(f"Неделя {done.week} опубликована: {done.report_dir} "
-                          f"({_counts_text(done.counts)})", flush=True)
+                    _print(f"Неделя {done.week} опубликована: {done.report_dir} "
+                           f"({_counts_text(done.counts)})")
             if young is not None and results:
                 console.line(f"{args.week}: внимание: файлы недели менялись {young:.0f} мин "
                              f"назад (тихий период — {config.quiet_minutes} мин); если "
                              "копирование ещё шло, отчёт неполный — перезапустите неделю")
             if args.pending and not results and not failed and not attempted:
-                print("Все недели уже опубликованы, обрабатывать нечего.")
+                _print("Все недели уже опубликованы, обрабатывать нечего.")
                 return EXIT_OK
     except user_errors as exc:
         return _fail(str(exc))

@@ -134,6 +134,48 @@ def test_clean_region_strict_exits_0_and_quota_rule(tmp_path, write, run_cli, ha
     assert manifest["active_rule"]["kind"] == "quota"
 
 
+@pytest.mark.slow
+def test_a_run_whose_output_reader_goes_away_still_publishes(tmp_path, write):
+    """``sferum run WEEK 2>&1 | head -2``: the reader closes the pipe after two lines; the
+    run goes on without its console (run.log has every line) and publishes the week."""
+    import os
+    import subprocess
+    import sys
+
+    data, reports = tmp_path / "data", tmp_path / "reports"
+    minimal_region(data, write)
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.Popen([sys.executable, "-m", "sferum_analysis.cli", "run", WEEK,
+                             "--data-dir", str(data), "--reports-dir", str(reports)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # as `head -1` does
+    assert proc.wait(timeout=600) == 0
+    assert first.decode("utf-8").startswith(f"{WEEK}: запуск")
+    assert (reports / WEEK / "metrics_mo.csv").is_file()
+    log = (reports / WEEK / "run.log").read_text("utf-8")
+    assert "замечания:" in log and "Traceback" not in log
+
+
+def test_the_console_stops_writing_when_its_reader_has_gone():
+    from sferum_analysis.cli import Console
+
+    class Gone:
+        def isatty(self):
+            return False
+
+        def write(self, text):
+            raise BrokenPipeError
+
+        def flush(self):
+            pass
+
+    console = Console(Gone())
+    console.line("первая строка")  # no exception
+    console.progress("прочитано файлов: 5 из 5")
+    assert console.closed
+
+
 # ----------------------------------------------------------------------------- the contract
 REGISTRY_HEADER = ["Код организации", "Организация", "Муниципальное образование",
                    "Вид организации", "Всего педагогических работников"]
