@@ -44,6 +44,23 @@ def test_the_organisations_to_call_first_come_first():
     assert names == ["ДС «В»", "ДС «Г»", "ДС «Д»", "ДС «Е»", "ДС «Б»", "Школа № 1", "ДС «А»"]
 
 
+def test_a_stale_export_is_named_with_its_last_date_after_the_missing_ones():
+    """As the run computes it (steps.metrics_step): an export is stale when the file has no
+    row of the reporting date and its dates end before it (status no_data_for_date)."""
+    orgs = _orgs([
+        ("1", "ДС «А»", "ДОО", "no_data_for_date", True, 10, 0, 0),    # an old file
+        ("2", "ДС «Б»", "ДОО", "missing_export", False, 10, 0, 0),     # no file
+        ("3", "ДС «В»", "ДОО", "no_data_for_date", False, 10, 0, 0),   # no row of the date
+        ("4", "ДС «Г»", "ДОО", "reported", False, 10, 5, 1),
+    ])
+    table = mo_page.org_table(orgs, pd.DataFrame(), "г. Ливны", ["ДОО"])
+    assert list(table.iloc[:, 7]) == ["устаревшая (последняя дата 22.01.2024)",
+                                      "нет файла выгрузки",
+                                      "в выгрузке нет строк за отчётную дату", "есть"]
+    order = mo_page.attention_order(orgs, "г. Ливны", ["ДОО"])
+    assert [table.iloc[i, 0] for i in order] == ["ДС «Б»", "ДС «В»", "ДС «А»", "ДС «Г»"]
+
+
 def _page(n: int) -> str:
     rows = [(str(i), f"ДС № {i:02d}", "ДОО", "reported", False, 10, 10, i % 10)
             for i in range(n)]

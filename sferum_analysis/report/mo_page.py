@@ -337,7 +337,8 @@ def attention_order(org_metrics: pd.DataFrame, mo: str, org_types: list[str]) ->
         stale = orgs["stale"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     else:
         stale = [False] * len(orgs)
-    export = [0 if status != "reported" else 1 if late else 2
+    # a stale export (an old file: no rows of the reporting date) after no export at all
+    export = [1 if late else 0 if status != "reported" else 2
               for status, late in zip(orgs["status"], stale, strict=True)]
 
     def share(num: pd.Series, den: pd.Series) -> list[float]:
@@ -369,10 +370,11 @@ def org_table(org_metrics: pd.DataFrame, findings: pd.DataFrame, mo: str,
         return pct_round(int(num), int(den))
 
     def export(row: pd.Series) -> str:
-        if row["status"] != "reported":
-            return STATUS_TITLES.get(str(row["status"]), str(row["status"]))
+        # stale: the file's dates end before the reporting date (status no_data_for_date)
         if bool(row.get("stale", False)) and not is_missing(row.get("last_date")):
             return t.EXPORT_STALE.format(date=date_ru(str(row["last_date"])))
+        if row["status"] != "reported":
+            return STATUS_TITLES.get(str(row["status"]), str(row["status"]))
         return t.EXPORT_OK
 
     def kinds(org_id: str) -> str:
