@@ -445,13 +445,12 @@ def _font_config() -> Any:
 
 def html_to_pdf(html: Path, out_pdf: Path) -> Path:
     """Print the published HTML to an A4 PDF with WeasyPrint (:func:`print_pdf`)."""
-    return _write_bytes_atomically(Path(out_pdf), print_pdf(html)[0])
+    return _write_bytes_atomically(Path(out_pdf), print_pdf(html))
 
 
-def print_pdf(html: Path, *, text: str | None = None) -> tuple[bytes, int]:
-    """The A4 PDF of the published HTML and its number of pages (``text``: what to print
-    instead of the file's content, e.g. without its parts for the screen; links stay
-    relative to ``html``).
+def print_pdf(html: Path) -> bytes:
+    """The A4 PDF of the published HTML (the МО pages' PDFs are set by
+    :mod:`~sferum_analysis.typeset`).
 
     Only ``data:`` URLs may be fetched (the HTML is self-contained), anything else
     raises :class:`PublishError`. Images are embedded at their natural resolution.
@@ -464,12 +463,9 @@ def print_pdf(html: Path, *, text: str | None = None) -> tuple[bytes, int]:
     from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
     fetcher = URLFetcher(allowed_protocols=("data",), fail_on_errors=True)
-    source = {"filename": str(html)} if text is None else {"string": text,
-                                                             "base_url": str(html)}
-    document = weasyprint.HTML(**source, url_fetcher=fetcher, media_type="print")
+    document = weasyprint.HTML(filename=str(html), url_fetcher=fetcher, media_type="print")
     try:
-        rendered = document.render(font_config=_font_config())
-        return rendered.write_pdf(pdf_identifier=True), len(rendered.pages)
+        return document.render(font_config=_font_config()).write_pdf(pdf_identifier=True)
     except FatalURLFetchingError as exc:
         raise PublishError(f"PDF не собран: {html} ссылается на внешний ресурс ({exc})") from exc
 
