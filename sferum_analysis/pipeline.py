@@ -397,14 +397,26 @@ def _publish_worker_init() -> None:
         with contextlib.suppress(OSError):  # the kernel, on the critical path, goes first
             os.nice(PUBLISHING_NICENESS)
     import nbconvert  # noqa: F401
-    import weasyprint  # noqa: F401
+    import typst  # noqa: F401
 
 
-def _publish_report(executed: Path, html_out: Path, pdf_out: Path, **html_args) -> None:
+def _publish_report(executed: Path, html_out: Path, pdf_out: Path, **html_args) -> list[str]:
+    """The report's HTML and PDF; returns the publisher's warnings (the PDF printed by
+    WeasyPrint: an element the typesetter does not know), for the run's log."""
     from . import publish
 
-    html = publish.notebook_to_html(executed, html_out, **html_args)
-    publish.html_to_pdf(html, pdf_out)
+    notes: list[str] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: notes.append(record.getMessage())  # type: ignore[method-assign]
+    publish._log.addHandler(handler)
+    publish._log.propagate = False  # said by the run, not on a worker's stderr
+    try:
+        html = publish.notebook_to_html(executed, html_out, **html_args)
+        publish.html_to_pdf(html, pdf_out)
+    finally:
+        publish._log.removeHandler(handler)
+        publish._log.propagate = True
+    return notes
 
 
 def _publish_mo(executed: Path, report_dir: Path, slug: str, title: str, footer: str) -> None:
@@ -433,13 +445,13 @@ def publishing_workers(org_mo: pd.Series) -> int:
 
 #: Imported once by the process the publishing workers are forked from.
 _PUBLISHING_IMPORTS = ["sferum_analysis.pipeline", "sferum_analysis.site",
-                       "sferum_analysis.typeset", "bs4", "typst", "nbconvert", "weasyprint"]
+                       "sferum_analysis.typeset", "bs4", "typst", "nbconvert"]
 
 
 def _publishing_context():
     """Workers forked from a server process started clean (the run holds zmq sockets
     and threads that a fork of the run itself must not copy) that has imported
-    WeasyPrint and nbconvert once, for every worker (≈ 2 s of CPU each otherwise)."""
+    nbconvert and Typst once, for every worker (≈ 2 s of CPU each otherwise)."""
     import multiprocessing
 
     if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows: no fork
@@ -456,7 +468,7 @@ BROKEN_WORKER = "процесс публикации HTML и PDF заверши�
 class _Publisher:
     """HTML and PDF files rendered by worker processes while the kernel works.
 
-    WeasyPrint and Typst are single-threaded and the kernel waits for nothing of them:
+    Rendering is single-threaded and the kernel waits for nothing of it:
     the week report's HTML and PDF are rendered while the МО notebooks execute, and each
     МО page as soon as its notebook is done. Every file is rendered from its own input alone,
     so the bytes are those of rendering them one by one. :meth:`wait` raises
@@ -528,13 +540,18 @@ class _Publisher:
             raise StepFailed(step, notebook, BROKEN_WORKER) from None
         self._jobs.append((step, notebook, future))
 
-    def wait(self) -> None:
+    def wait(self, note: Callable[[str], None] | None = None) -> None:
+        """Wait for every job; ``note`` gets each line of a job that returned a list (its
+        warnings: :func:`_publish_report`)."""
         from concurrent.futures.process import BrokenProcessPool
 
         jobs, self._jobs = self._jobs, []
         for step, notebook, future in jobs:
             try:
-                future.result()
+                result = future.result()
+                if note is not None and isinstance(result, list):
+                    for line in result:
+                        note(line)
             except BrokenProcessPool:
                 self.close()
                 raise StepFailed(step, notebook, BROKEN_WORKER) from None
@@ -926,7 +943,7 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
                     for out, page in runs.items()], kernel, done=publish_page)
                 say("страницы муниципалитетов: ноутбуки за "
                     f"{time.monotonic() - mo_started:.1f} с")
-                pub.wait()
+                pub.wait(note=lambda line: say(f"внимание: {line}"))
                 say(f"отчёт и страницы муниципалитетов: HTML и PDF готовы через "
                     f"{time.monotonic() - started:.1f} с")
         phase[0] = "запись результатов недели"

@@ -6,8 +6,9 @@
   template's table script (``static/sortable.js``, sortable and filterable tables),
   trusted by its SHA-256 (:data:`TRUSTED_SCRIPT_SHA256`) and allowed by the page's
   Content-Security-Policy by that hash alone; any other script is refused.
-* :func:`html_to_pdf` prints that HTML to A4 with WeasyPrint (footer with the week and
-  page numbers comes from the ``@page`` rules of the template).
+* :func:`html_to_pdf` prints that HTML to A4, typeset by Typst (``typeset.py``; footer
+  with the week and page numbers as in the ``@page`` rules of the template), or by
+  WeasyPrint when the HTML has an element the typesetter does not know.
 * :func:`write_xlsx` writes the report tables, one formatted sheet each.
 * :func:`neutralize_formula` defuses text that a spreadsheet would run as a formula.
 
@@ -24,6 +25,7 @@ import datetime as dt
 import functools
 import hashlib
 import io
+import logging
 import math
 import os
 import re
@@ -41,6 +43,8 @@ import pandas as pd
 from sferum_analysis.config import SOURCE_DATE_EPOCH, TEMPLATES_DIR
 from sferum_analysis.storage import neutralize_formula
 
+_log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:  # nbformat costs ~1 s to import; the XLSX writer does not need it
     import nbformat
 
@@ -54,6 +58,7 @@ __all__ = [
     "PublishError",
     "html_to_pdf",
     "print_pdf",
+    "weasyprint_pdf",
     "neutralize_formula",
     "notebook_to_html",
     "write_xlsx",
@@ -444,13 +449,31 @@ def _font_config() -> Any:
 
 
 def html_to_pdf(html: Path, out_pdf: Path) -> Path:
-    """Print the published HTML to an A4 PDF with WeasyPrint (:func:`print_pdf`)."""
+    """Print the published HTML to an A4 PDF (:func:`print_pdf`)."""
     return _write_bytes_atomically(Path(out_pdf), print_pdf(html))
 
 
 def print_pdf(html: Path) -> bytes:
-    """The A4 PDF of the published HTML (the МО pages' PDFs are set by
-    :mod:`~sferum_analysis.typeset`).
+    """The A4 PDF of the published HTML, typeset with Typst
+    (:func:`sferum_analysis.typeset.report_pdf`: ≈ 0.1 s for the week's report).
+
+    When the HTML has an element that the typesetter has no print form for (an analyst's
+    markdown cell may hold any HTML), the PDF is printed by WeasyPrint instead
+    (:func:`weasyprint_pdf`, same design, 2–4 s) and a warning names the element.
+    Images must be embedded (``data:`` URLs), anything else raises :class:`PublishError`.
+    The same HTML gives the same bytes.
+    """
+    from . import typeset
+
+    try:
+        return typeset.report_pdf(Path(html).read_text(encoding="utf-8"))
+    except typeset.Unprintable as exc:
+        _log.warning("%s: %s, PDF печатается WeasyPrint (медленнее)", Path(html).name, exc)
+    return weasyprint_pdf(html)
+
+
+def weasyprint_pdf(html: Path) -> bytes:
+    """The A4 PDF of the published HTML printed by WeasyPrint (its CSS as it is).
 
     Only ``data:`` URLs may be fetched (the HTML is self-contained), anything else
     raises :class:`PublishError`. Images are embedded at their natural resolution.

@@ -157,14 +157,18 @@ def publish_mo_page(executed_ipynb: Path, report_dir: Path, slug: str, *, title:
     :data:`~sferum_analysis.report.mo_page.PRINT_PAGES` pages: a list of organisations
     that does not fit is printed shorter."""
     from . import typeset
-    from .publish import _write_bytes_atomically
+    from .publish import PublishError, _write_bytes_atomically
 
     text = page_html(title, notebook_outputs_html(executed_ipynb), footer=footer)
     _check_self_contained(text, f"страница {slug}.html")
     out = _write_text(store.mo_file(report_dir, slug, "html"), text)
     printed = print_html(text)
     while True:
-        pdf, pages = typeset.pdf(typeset.to_typst(printed, title=title, footer=footer))
+        try:
+            source = typeset.to_typst(printed, title=title, footer=footer)
+        except typeset.Unprintable as exc:  # the МО pages are ours: a gap here is a bug
+            raise PublishError(f"PDF страницы {slug}.html не собран: {exc}") from None
+        pdf, pages = typeset.pdf(source)
         shown = len(_PRINT_ROW_RE.findall(printed.partition(_PRINT_ONLY)[2]))
         if pages <= PRINT_PAGES or shown <= 1:
             break

@@ -400,26 +400,70 @@ def test_pdf_embeds_dejavu_and_png_at_natural_resolution(published: dict[str, Pa
     for page in reader.pages:
         for font in page["/Resources"].get("/Font", {}).values():
             fonts.add(str(font.get_object()["/BaseFont"]))
-    assert any("DejaVu-Sans" in font for font in fonts), fonts
+    assert any("DejaVuSans" in font.replace("-", "") for font in fonts), fonts
     images = [image for page in reader.pages for image in page.images]
     assert images, "the PNG chart is missing from the PDF"
     png_size = _png_size(_figure("png"))
     assert any(image.image.size == png_size for image in images), png_size
 
 
-def test_pdf_is_deterministic(published: dict[str, Path], tmp_path: Path,
-                              caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+def test_pdf_is_deterministic(published: dict[str, Path], tmp_path: Path) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a Typst warning (an unknown font, say) fails it
         again = html_to_pdf(published["html"], tmp_path / "again.pdf")
     assert again.read_bytes() == published["pdf"].read_bytes()
-    # Font subsetting falls back to fontTools where the system has no HarfBuzz-Subset
-    # (a fresh Debian 12): that is the machine, not the report's CSS.
-    warned = [r for r in caplog.records if r.name.startswith("weasyprint")
-              and "HarfBuzz-Subset" not in r.getMessage()]
-    assert not warned, "WeasyPrint warned (unsupported CSS?): " + caplog.text
 
 
-def test_a_pdf_has_the_same_bytes_after_other_pdfs_of_the_process(tmp_path: Path) -> None:
+def test_the_report_pdf_is_typeset_by_typst(published: dict[str, Path]) -> None:
+    """The week's report is set by Typst (typeset.report_pdf), not WeasyPrint: the PDF's
+    producer says so."""
+    reader = pypdf.PdfReader(published["pdf"])
+    assert "Typst" in str(reader.metadata.get("/Creator", "")) + str(
+        reader.metadata.get("/Producer", "")), reader.metadata
+    assert "/CreationDate" not in reader.metadata
+
+
+def test_an_element_without_a_print_form_is_printed_by_weasyprint(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """An analyst's markdown cell may hold HTML the typesetter does not know (here
+    <details>): the report is still printed, by WeasyPrint, with the same text, and the
+    log names the element."""
+    html = tmp_path / "odd.html"
+    html.write_text('<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8">'
+                    "<title>Неделя</title></head><body><h1>Отчёт</h1><details><summary>Подробнее</summary>"
+                    "<p>Ливны: 12,5 %</p></details></body></html>", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="sferum_analysis.publish"):
+        pdf = html_to_pdf(html, tmp_path / "odd.pdf")
+    reader = pypdf.PdfReader(pdf)
+    assert "WeasyPrint" in str(reader.metadata.get("/Producer", "")), reader.metadata
+    assert "Ливны: 12,5 %" in reader.pages[0].extract_text()
+    assert "<details>" in caplog.text and "WeasyPrint" in caplog.text
+
+
+def test_the_run_is_told_when_the_report_is_printed_by_weasyprint(tmp_path: Path) -> None:
+    """The report's publishing job returns the fallback's warning (the run writes it to
+    run.log and the console) instead of printing it on the worker's stderr."""
+    from sferum_analysis import pipeline
+
+    nb = build_report_notebook()
+    nb.cells.append(new_markdown_cell("<details><summary>Подробнее</summary>Ливны</details>"))
+    ipynb = tmp_path / "report.ipynb"
+    nbformat.write(nb, ipynb)
+    notes = pipeline._publish_report(ipynb, tmp_path / "r.html", tmp_path / "r.pdf",
+                                     title=TITLE, week=WEEK)
+    assert len(notes) == 1 and "<details>" in notes[0] and "WeasyPrint" in notes[0], notes
+    assert "Ливны" in "".join(p.extract_text() for p in pypdf.PdfReader(tmp_path / "r.pdf")
+                              .pages)
+    plain = tmp_path / "plain.ipynb"  # only what the typesetter knows: no warning
+    nbformat.write(build_report_notebook(), plain)
+    assert pipeline._publish_report(plain, tmp_path / "p.html", tmp_path / "p.pdf",
+                                    title=TITLE, week=WEEK) == []
+
+
+def test_a_weasyprint_pdf_has_the_same_bytes_after_other_pdfs_of_the_process(
+        tmp_path: Path) -> None:
     """The font configuration is shared by the PDFs of a process (publish._font_config):
     what one PDF leaves in it must not change the next one's bytes."""
     from sferum_analysis import publish
@@ -431,10 +475,10 @@ def test_a_pdf_has_the_same_bytes_after_other_pdfs_of_the_process(tmp_path: Path
                                f"<table><tr><th>{text}</th><td>1 234</td></tr></table>"
                                "</body></html>", encoding="utf-8")
     publish._font_config.cache_clear()
-    alone = html_to_pdf(pages["a"], tmp_path / "alone.pdf").read_bytes()
+    alone = publish.weasyprint_pdf(pages["a"])
     publish._font_config.cache_clear()
-    html_to_pdf(pages["b"], tmp_path / "b.pdf")
-    after = html_to_pdf(pages["a"], tmp_path / "after.pdf").read_bytes()
+    publish.weasyprint_pdf(pages["b"])
+    after = publish.weasyprint_pdf(pages["a"])
     assert after == alone
 
 

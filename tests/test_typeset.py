@@ -123,3 +123,103 @@ def test_long_words_stay_in_their_cells():
     pdf, pages = typeset.pdf(source)
     text = "".join(_text(pdf).split()).replace("\u200b", "")  # broken over lines
     assert pages == 1 and token in text and "Зарегистрировано" in text.replace("\xad", "")
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def _report_html(body: str, footer: str = "Орловская область · Неделя 2024-01-29 · стр. ",
+                 title: str = "Отчёт «Сферум»") -> str:
+    """A report page as the nbconvert template writes it: the footer in its @page rule."""
+    from sferum_analysis.publish import _css_string
+
+    return ('<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8">'
+            f"<title>{site._e(title)}</title><style>@page {{ @bottom-center {{ content: "
+            f'{_css_string(footer)} counter(page) " из " counter(pages); }} }}</style>'
+            f'</head><body><main class="report">{body}</main></body></html>')
+
+
+def _pages(pdf: bytes) -> list[str]:
+    return [" ".join(p.extract_text().split()) for p in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_the_report_takes_its_title_and_footer_from_its_html():
+    pdf = typeset.report_pdf(_report_html("<h1>Неделя</h1>", title="ИКОП «Сферум» <черновик>"))
+    assert pypdf.PdfReader(io.BytesIO(pdf)).metadata.title == "ИКОП «Сферум» <черновик>"
+    assert _pages(pdf)[-1].endswith("Орловская область · Неделя 2024-01-29 · стр. 1 из 1")
+
+
+def test_the_report_breaks_pages_where_its_cells_say_and_hides_the_screen_links():
+    body = ('<div class="cell md"><h2>Сотрудники ДОО</h2><p>Первая страница.</p></div>'
+            '<div class="cell md celltag_page-break"><h2>% активности</h2></div>'
+            '<div class="cell out"><div class="output-html"><ul class="mo-links"><li>'
+            '<a href="mo/01-g-orel.html">г. Орёл</a></li></ul><p class="mo-printed note">'
+            "г. Орёл — mo/01-g-orel.pdf</p></div></div>")
+    pages = _pages(typeset.report_pdf(_report_html(body)))
+    assert len(pages) == 2
+    assert "Первая страница." in pages[0] and "% активности" not in pages[0]
+    assert "% активности" in pages[1] and "г. Орёл — mo/01-g-orel.pdf" in pages[1]
+    assert "01-g-orel.html" not in " ".join(pages)  # the list of links is for the screen
+
+
+def test_the_report_tables_keep_the_mo_names_on_one_line_and_print_every_mark():
+    """A wide table is laid out as a browser would: a МО's name (white-space: nowrap)
+    on one line, the headers wrap; total, anomaly and incomplete rows, the changes."""
+    names = ["Новодеревеньковский район", "Орловский муниципальный округ *‡", "г. Орёл"]
+    heads = ["№", "МО", "% Зарегистрированных воспитателей", "Неделя по 22.01, %",
+             "Изменение, п. п.", "Изменение места", "Примечание к строке таблицы"]
+    rows = "".join(
+        f'<tr class="{css}"><td class="num">{i}</td>'
+        f'<td style="white-space:nowrap">{name}</td><td class="num">9{i},5</td>'
+        f'<td class="num">8{i},0</td><td class="num delta-up">▲ +1{i},5</td>'
+        f'<td class="num delta-down">▼ {i}</td><td>неполный охват выгрузками</td></tr>'
+        for i, (css, name) in enumerate(zip(("", "incomplete", "anomaly"), names, strict=True),
+                                      start=1))
+    rows += ('<tr class="total"><td></td><td style="white-space:nowrap">Среднее значение по '
+             'региону</td><td class="num">90,2</td><td class="num">87,1</td>'
+             '<td class="num">▲ +3,1</td><td></td><td></td></tr>')
+    table = ('<div class="table-scroll"><table class="dataframe sferum-table"><thead><tr>'
+             + "".join(f'<th scope="col">{h}</th>' for h in heads)
+             + f"</tr></thead><tbody>{rows}</tbody></table></div>")
+    source, files = typeset.report_typst(_report_html(table))
+    assert files == {}
+    assert 'table.hline(y: 4, stroke: 1.5pt + rgb("#7a8796"))' in source  # above the total
+    assert 'fill: rgb("#fff3cd")' in source and 'fill: rgb("#fbe3e3")' in source
+    lines = pypdf.PdfReader(io.BytesIO(typeset.pdf(source, files)[0])).pages[0] \
+        .extract_text().splitlines()
+    for name in (*names, "Среднее значение по региону"):
+        assert any(name in line for line in lines), (name, lines)
+    text = " ".join(" ".join(lines).split())
+    assert "▲ +11,5" in text and "▼ 3" in text and "неполный охват выгрузками" in text
+
+
+def test_the_report_charts_are_its_pngs_at_their_size_with_alternative_text():
+    import base64
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 2), dpi=100)
+    ax.bar(["a", "b"], [1, 2])
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    png = buffer.getvalue()
+    src = "data:image/png;base64," + base64.b64encode(png).decode()
+    source, files = typeset.report_typst(_report_html(
+        f'<figure class="figure"><img src="{src}" alt="Диаграмма «ДОО»" width="400" '
+        'height="200"></figure>'))
+    assert list(files.values()) == [png]
+    assert 'width: 300.00pt, alt: "Диаграмма «ДОО»"' in source  # 400 CSS px = 300 pt
+    images = [i for p in pypdf.PdfReader(io.BytesIO(typeset.pdf(source, files)[0])).pages
+              for i in p.images]
+    assert [i.image.size for i in images] == [(400, 200)]  # every pixel kept
+    with pytest.raises(PublishError, match="не встроено"):
+        typeset.report_typst(_report_html('<img src="http://127.0.0.1:9/a.png" alt="x">'))
+
+
+def test_an_element_without_a_print_form_in_the_report_is_unprintable():
+    with pytest.raises(typeset.Unprintable, match="<details>"):
+        typeset.report_typst(_report_html("<details><summary>Ещё</summary>текст</details>"))
