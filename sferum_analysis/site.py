@@ -112,16 +112,11 @@ def _write_text(path: Path, text: str) -> Path:
 
 
 def _check_self_contained(text: str, what: str) -> None:
-    from bs4 import BeautifulSoup
+    from .publish import PublishError, loading_references
 
-    from .publish import PublishError, _loading_references
-
-    soup = BeautifulSoup(text, features="html.parser")
-    problems = _loading_references(soup)
-    for a in soup.find_all("a"):
-        href = str(a.get("href", ""))
-        if "://" in href or href.startswith("//"):
-            problems.append(f'<a href="{href[:60]}">')
+    problems, links = loading_references(text)
+    problems += [f'<a href="{href[:60]}">' for href in links
+                 if "://" in href or href.startswith("//")]
     if problems:
         raise PublishError(f"{what} ссылается на внешние ресурсы: " + ", ".join(problems[:10]))
 

@@ -325,6 +325,30 @@ def test_html_refuses_outputs_that_load_or_run_something(tmp_path: Path,
     assert not (tmp_path / "ext.html").exists()
 
 
+@pytest.mark.parametrize("html", [
+    '<img src="https://example.org/logo.png">',
+    '<script src="https://cdn.example.org/lib.js"></script>',
+    "<p>x</p><script>console.log(1)</script>",
+    '<link rel="stylesheet" href="//fonts.example.org/css">',
+    '<div style="background: url(http://example.org/bg.png)">x</div>',
+    '<style>@import "x.css"; p { color: red }</style><p>x</p>',
+    '<style>.a { background: url("data:image/png;base64,AA") }</style><img src="chart.png">',
+    '<meta http-equiv="Refresh" content="0; url=http://example.org">',
+    '<svg><image xlink:href="http://example.org/a.png"/></svg><body onload="x()">',
+    '<a href="javascript:alert(1)">x</a><a href="../index.html">y</a><form action="/x">',
+    '<img src="data:image/png;base64,AA" alt=""><a href="#top">z</a><p style="">ok</p>',
+])
+def test_the_pages_check_without_a_tree_finds_what_the_tree_check_finds(html: str) -> None:
+    """The site's pages are checked by a scanner (publish.loading_references) rather
+    than a BeautifulSoup tree: it must refuse exactly what the tree check refuses."""
+    from sferum_analysis.publish import _loading_references, loading_references
+
+    problems, links = loading_references(html)
+    assert problems == _loading_references(BeautifulSoup(html, "html.parser"))
+    assert links == [a["href"] for a in BeautifulSoup(html, "html.parser").find_all("a")]
+    assert bool(problems) == ("ok</p>" not in html)
+
+
 @pytest.mark.filterwarnings("ignore:Your element with mimetype")
 def test_javascript_and_widget_outputs_are_not_rendered(tmp_path: Path) -> None:
     ipynb = _write_notebook(tmp_path / "js.ipynb", new_code_cell("x", outputs=[
