@@ -52,6 +52,11 @@ _INLINE_PARENTS = frozenset({"p", "li", "td", "th", "a", "b", "strong", "em", "i
                              "h1", "h2", "h3", "h4", "h5", "h6", "code", "caption", "sup",
                              "sub", "small", "s", "del", "u", "label", "figcaption"})
 
+#: Inline elements and the Typst functions that set them.
+_INLINE_WRAPPERS = {"strong": "strong", "b": "strong", "em": "emph", "i": "emph",
+                    "sup": "super", "sub": "sub", "s": "strike", "del": "strike",
+                    "u": "underline"}
+
 #: Column widths of the organisations' table on paper (``table.orgs`` of the print CSS:
 #: name, type, then the export's status and findings; the numbers share the rest).
 ORG_COLUMN_WIDTHS = {0: "27%", 1: "4.5%", 7: "10%", 8: "10%"}
@@ -281,10 +286,8 @@ class _Converter:
         if name == "a":
             href = el.get("href")
             return f"#link({_str(href)})[{self.inline(el)}]" if href else self.inline(el)
-        if name in {"strong", "b"}:
-            return f"#strong[{self.inline(el)}]"
-        if name in {"em", "i"}:
-            return f"#emph[{self.inline(el)}]"
+        if name in _INLINE_WRAPPERS:
+            return f"#{_INLINE_WRAPPERS[name]}[{self.inline(el)}]"
         if name == "br":
             return "#linebreak()"
         if name == "div" and "trend-pair" in classes:
@@ -303,12 +306,6 @@ class _Converter:
                         f"raw(block: true, {_str(el.get_text())})))\n")
             if name == "hr":
                 return '\n#line(length: 100%, stroke: 0.75pt + rgb("#c9d1db"))\n'
-            if name in {"sup", "sub"}:
-                return f"#{'super' if name == 'sup' else 'sub'}[{self.inline(el)}]"
-            if name in {"s", "del"}:
-                return f"#strike[{self.inline(el)}]"
-            if name == "u":
-                return f"#underline[{self.inline(el)}]"
             if name == "small":
                 return f"#text(size: 0.88em)[{self.inline(el)}]"
             if name == "blockquote":

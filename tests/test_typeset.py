@@ -223,3 +223,16 @@ def test_the_report_charts_are_its_pngs_at_their_size_with_alternative_text():
 def test_an_element_without_a_print_form_in_the_report_is_unprintable():
     with pytest.raises(typeset.Unprintable, match="<details>"):
         typeset.report_typst(_report_html("<details><summary>Ещё</summary>текст</details>"))
+
+
+def test_the_report_prints_what_markdown_cells_are_made_of():
+    """What markdown gives (and a few inline elements) has a print form: no WeasyPrint."""
+    body = ('<div class="cell md"><p>Площадь м<sup>2</sup>, H<sub>2</sub>O, <s>было</s>, '
+            "<u>важно</u>, <small>мелко</small>, <i>курсив</i>, <code>quality.csv</code>"
+            "</p><pre>строка 1\n  строка 2</pre><hr><blockquote><p>Цитата</p></blockquote>"
+            "<ol><li>первый<ul><li>вложенный</li></ul></li></ol>"
+            '<div class="callout danger">Ошибка</div></div>')
+    text = " ".join(_pages(typeset.report_pdf(_report_html(body))))
+    for expected in ("quality.csv", "строка 1", "строка 2", "Цитата", "первый", "вложенный",
+                     "Ошибка", "курсив", "мелко"):
+        assert expected in text, expected
