@@ -52,6 +52,9 @@ _INLINE_PARENTS = frozenset({"p", "li", "td", "th", "a", "b", "strong", "em", "i
                              "h1", "h2", "h3", "h4", "h5", "h6", "code", "caption", "sup",
                              "sub", "small", "s", "del", "u", "label", "figcaption"})
 
+#: Elements inside a line of text (their spaces at both ends are spaces between words).
+_INLINE_ELEMENTS = frozenset({"a", "b", "strong", "em", "i", "span", "code", "sup", "sub",
+                              "small", "s", "del", "u", "label"})
 #: Inline elements and the Typst functions that set them.
 _INLINE_WRAPPERS = {"strong": "strong", "b": "strong", "em": "emph", "i": "emph",
                     "sup": "super", "sub": "sub", "s": "strike", "del": "strike",
@@ -114,6 +117,7 @@ REPORT_PREAMBLE = _COMMON + """\
 #show heading.where(level: 3): set text(size: 11pt)
 #set list(spacing: 0.5em)
 #set table(stroke: 0.6pt + rgb("#c9d1db"), inset: (x: 3.75pt, y: 2.25pt))
+#set table.cell(breakable: false)
 #show table: set text(size: 8.5pt)
 #show raw: set text(font: ("DejaVu Sans Mono", "Liberation Mono"))
 #let note(body) = block(text(size: 0.88em, fill: rgb("#5b6572"), body))
@@ -137,10 +141,15 @@ def _str(text: str) -> str:
 
 
 _SPACE = re.compile(r"\s+")
-#: A run of this many characters without a space may be broken anywhere (an address or a
-#: name written without spaces would otherwise run over the next cells of its table).
+#: A run of this many characters without a space or a hyphen (where a line may break
+#: anyway) may be broken anywhere: a name written without spaces would otherwise run over
+#: the next cells of its table. Only such runs: the zero-width spaces are in the PDF's
+#: text, and a file name or a МО's name with hyphens must stay searchable.
 LONG_TOKEN = 25
-_LONG_TOKEN = re.compile(rf"\S{{{LONG_TOKEN},}}")
+_BREAKS = "\\s\\-\u2010-\u2014/_"
+_LONG_TOKEN = re.compile(rf"[^{_BREAKS}]{{{LONG_TOKEN},}}")
+#: The pieces of a text between which a line may break (for the widths of columns).
+_WORDS = re.compile(rf"[^{_BREAKS}]+[{_BREAKS}]?")
 
 
 def _breakable(text: str) -> str:
@@ -188,19 +197,27 @@ def _png_size(data: bytes) -> tuple[int, int] | None:
 #: the cell's inset on both sides, in pt: to tell whether a table fits the page as it is.
 _CHAR_PT = 5.6
 _CELL_INSET_PT = 7.5
+#: A header's words may hyphenate: a column needs room for this many of their characters.
+HEADER_WORD = 9
+#: The most of the text width a column of names that must not wrap may take on one line.
+NOWRAP_SHARE = 0.45
 
 
 def _auto_widths(table, columns: int, fill: bool) -> str:
     """Column widths of a report table as a browser lays it out (CSS automatic layout).
 
-    Every column gets at least its narrowest form (its longest word; the whole text of a
-    cell that must not wrap, ``white-space: nowrap``: the МО's names), and the rest of
-    the text width is shared in proportion to how much wider the column's longest text
-    is. A table whose texts all fit on one line keeps its natural widths (unless ``fill``,
-    ``width: 100%``: then it is stretched in proportion to them). Widths are estimated
-    from the number of characters (:data:`_CHAR_PT`), which is all the proportions need.
+    Every column gets at least its narrowest form: its longest word (a header's: at most
+    :data:`HEADER_WORD` characters, it hyphenates), or the whole text of a cell that must
+    not wrap (``white-space: nowrap``: the МО's names; when those do not fit the page
+    side by side, or one would take more than :data:`NOWRAP_SHARE` of it, they wrap at
+    their spaces and hyphens too). The rest of the text width
+    is shared in proportion to how much wider each column's longest text is. A table whose
+    texts all fit on one line keeps its natural widths (unless ``fill``, ``width: 100%``:
+    then it is stretched in proportion to them). Widths are estimated from the number of
+    characters (:data:`_CHAR_PT`), which is all the proportions need.
     """
-    least = [0.0] * columns
+    least = [0.0] * columns  # nowrap cells whole
+    least_words = [0.0] * columns  # every cell by its words
     most = [0.0] * columns
     for tr in table.find_all("tr"):
         header = tr.parent is not None and tr.parent.name == "thead"
@@ -209,13 +226,21 @@ def _auto_widths(table, columns: int, fill: bool) -> str:
             span = int(cell.get("colspan", 1))
             if span == 1 and x < columns:
                 text = " ".join(cell.get_text().split())
+                word = max((min(len(w.strip()), LONG_TOKEN) for w in _WORDS.findall(text)),
+                           default=0)
+                if header:
+                    word = min(word, HEADER_WORD)
                 nowrap = not header and "white-space:nowrap" in (
                     cell.get("style") or "").replace(" ", "")
-                word = len(text) if nowrap else max(
-                    (min(len(w), LONG_TOKEN) for w in text.split()), default=0)
-                least[x] = max(least[x], word * _CHAR_PT + _CELL_INSET_PT)
+                least[x] = max(least[x], (len(text) if nowrap else word) * _CHAR_PT
+                               + _CELL_INSET_PT)
+                least_words[x] = max(least_words[x], word * _CHAR_PT + _CELL_INSET_PT)
                 most[x] = max(most[x], len(text) * _CHAR_PT + _CELL_INSET_PT)
             x += span
+    if sum(least) > TEXT_WIDTH_PT or any(
+            whole > NOWRAP_SHARE * TEXT_WIDTH_PT > words
+            for whole, words in zip(least, least_words, strict=True)):
+        least = least_words
     if sum(most) <= TEXT_WIDTH_PT:
         if not fill:
             return str(columns)
@@ -227,6 +252,19 @@ def _auto_widths(table, columns: int, fill: bool) -> str:
         stretch = sum(m - n for m, n in zip(most, least, strict=True)) or 1.0
         widths = [n + spare * (m - n) / stretch for m, n in zip(most, least, strict=True)]
     return "(" + ", ".join(f"{max(w, 1.0):.0f}fr" for w in widths) + ")"
+
+
+def _before_table(el) -> bool:
+    """Whether the next element after ``el`` (in the order of the page) is a table."""
+    node = el
+    while node is not None and node.find_next_sibling() is None:
+        node = node.parent
+    following = node.find_next_sibling() if node is not None else None
+    while following is not None and following.name in {"div", "figure"} \
+            and "table-scroll" not in (following.get("class") or []):
+        following = following.find(True)
+    return following is not None and (
+        following.name == "table" or "table-scroll" in (following.get("class") or []))
 
 
 class _Converter:
@@ -242,7 +280,7 @@ class _Converter:
         from bs4 import NavigableString, Tag
         from bs4.element import PreformattedString
 
-        out = []
+        pieces: list[tuple[bool, str]] = []  # (is text, text or markup)
         for child in node.children:
             if isinstance(child, NavigableString):
                 if isinstance(child, PreformattedString):  # comments, the doctype
@@ -251,10 +289,18 @@ class _Converter:
                 if text == " " and node.name not in _INLINE_PARENTS:
                     continue  # the indentation between blocks
                 if text:
-                    out.append(f"#{_str(text)}")
+                    pieces.append((True, text))
             elif isinstance(child, Tag):
-                out.append(self.element(child))
-        return "".join(out)
+                pieces.append((False, self.element(child)))
+        if node.name not in _INLINE_ELEMENTS and pieces:
+            # a block's text starts and ends with its first and last word (the newline
+            # after <div class="callout"> is no indent)
+            if pieces[0][0]:
+                pieces[0] = (True, pieces[0][1].lstrip())
+            if pieces[-1][0]:
+                pieces[-1] = (True, pieces[-1][1].rstrip())
+        return "".join(f"#{_str(text)}" if is_text else text
+                       for is_text, text in pieces if text)
 
     # ------------------------------------------------------------------ elements
     def element(self, el) -> str:  # noqa: C901 (one branch per kind of element)
@@ -326,6 +372,11 @@ class _Converter:
         raise Unprintable(f"у элемента <{name}> нет вида для печати в Typst")
 
     def _paragraph(self, el, classes) -> str:
+        if self.report and _before_table(el):  # an intro stays on the page of its table
+            return f"\n#block(sticky: true)[{self._paragraph_body(el, classes)}]\n"
+        return self._paragraph_body(el, classes)
+
+    def _paragraph_body(self, el, classes) -> str:
         body = self.inline(el).strip()
         if "callout" in classes:
             kind = "warning" if "warning" in classes else "danger" if "danger" in classes \
@@ -370,8 +421,8 @@ class _Converter:
                 text.append('style: "italic"')
             if cell_mark is not None and cell_mark[3]:
                 text.append('weight: "bold"')
-            if "white-space:nowrap" in (cell.get("style") or "").replace(" ", ""):
-                body = f"#box[{body}]"
+            if header:  # the narrow columns' headers hyphenate (as WeasyPrint's would not)
+                text.append("hyphenate: true")
             if text:
                 body = f"#text({', '.join(dict.fromkeys(text))})[{body}]"
         return f"table.cell({', '.join(args)})[{body}]"
@@ -390,10 +441,15 @@ class _Converter:
             widths = [_style_value(c.get("style"), "width") for c in cols]
             widths = [w if w and w.endswith("%") else "auto" for w in widths]
             widths += ["auto"] * (columns - len(widths))
-            # a table of the full width gives what the set widths leave to the others
+            widths = widths[:columns]
             if _style_value(table.get("style"), "width") == "100%":
-                widths = [w if w != "auto" else "1fr" for w in widths]
-            return "(" + ", ".join(widths[:columns]) + ")"
+                # the full width, shared as the set widths say (CSS's fixed layout);
+                # a column without a width gets the average of the others
+                set_ = [float(w[:-1]) for w in widths if w != "auto"] or [1.0]
+                average = sum(set_) / len(set_)
+                widths = [f"{w[:-1]}fr" if w != "auto" else f"{average:g}fr"
+                          for w in widths]
+            return "(" + ", ".join(widths) + ")"
         if self.report:
             return _auto_widths(table, columns,
                                 fill=_style_value(table.get("style"), "width") == "100%")

@@ -835,3 +835,27 @@ def test_signals_mark_their_municipality_in_tables_and_charts(tiny):
     assert outlined == {"г. Орёл ‡", "Болховский район *‡"}
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "‡ резкое изменение или признаки накрутки" in legend
+
+
+@pytest.mark.parametrize(("reported", "expected_text"), [
+    (92, "Педагоги организации без выгрузки входят в численность по реестру"),
+    (91, "Педагоги остальных 2 организаций входят в численность по реестру"),
+    (72, "Педагоги остальных 21 организации входят в численность по реестру"),
+    (93, None),
+])
+def test_the_coverage_note_names_the_organisations_without_an_export(reported, expected_text):
+    """«Педагоги остальных 1 организации» read wrong (a black-box check): one
+    organisation is named as such, more by their number in the genitive."""
+    import pandas as pd
+
+    from sferum_analysis.metrics import TOTAL
+    from sferum_analysis.report.html import coverage_note_html
+
+    metrics = pd.DataFrame([{"org_type": "ДОО", "mo": mo, "orgs_expected": 93,
+                             "orgs_reported": reported} for mo in ("г. Орёл", TOTAL)])
+    note = coverage_note_html(metrics)
+    assert f"получены от {reported} из 93 ДОО." in note
+    if expected_text is None:
+        assert "Педагоги" not in note and "incomplete" not in note
+    else:
+        assert expected_text in note and "остальных 1 " not in note

@@ -236,3 +236,69 @@ def test_the_report_prints_what_markdown_cells_are_made_of():
     for expected in ("quality.csv", "строка 1", "строка 2", "Цитата", "первый", "вложенный",
                      "Ошибка", "курсив", "мелко"):
         assert expected in text, expected
+
+
+def test_file_names_and_hyphenated_names_stay_searchable_in_the_pdf():
+    """Zero-width spaces go only into runs without a space or a hyphen (a black-box check
+    could not find «6534096-po-uchitelyam.xlsx» in the PDF by search)."""
+    names = ["6534096-po-uchitelyam.xlsx", "Городской округ Верхнеуральск-Северо-Западный",
+             "2024-01-29/mo/01-gorodskoy-okrug-verkhneuralsk.pdf"]
+    for name in names:
+        assert typeset._breakable(name) == name
+    text = " ".join(_pages(typeset.report_pdf(_report_html(
+        "".join(f"<p>{n}</p>" for n in names)))))
+    assert "\u200b" not in text and all(n in text for n in names)
+
+
+def test_a_table_row_is_never_split_over_two_pages():
+    rows = "".join(f"<tr><td>начало {i}</td><td>{'слово ' * (40 + 37 * (i % 5))}конец {i}"
+                   "</td></tr>" for i in range(40))
+    pages = _pages(typeset.report_pdf(_report_html(
+        f'<table class="dataframe sferum-table"><thead><tr><th>А</th><th>Б</th></tr>'
+        f"</thead><tbody>{rows}</tbody></table>")))
+    assert len(pages) >= 2
+    for i in range(40):
+        assert [f"начало {i} " in p + " " for p in pages] == [f"конец {i} " in p + " "
+                                                             for p in pages], i
+
+
+def test_an_intro_stays_on_the_page_of_its_table_and_a_callout_has_no_indent():
+    """A heading and the note under it at the foot of a page, their table on the next
+    (a black-box check): the note sticks to its table, wherever the page ends."""
+    def body(lines: int) -> str:
+        filler = "".join(f"<p>{'Текст абзаца. ' * 30}</p>" for _ in range(9))
+        return (f'<div class="cell md">{filler}{"<p>Строка.</p>" * lines}</div>'
+                '<div class="cell out"><div class="output-html"><h3>Учёт строк</h3>'
+                '<p class="note">Вступление к таблице.</p><div class="table-scroll">'
+                '<table class="dataframe sferum-table"><thead><tr><th>Файлов</th></tr>'
+                "</thead><tbody><tr><td>119</td></tr></tbody></table></div></div></div>"
+                '<div class="cell md"><div class="callout">\nКак читать раздел.</div></div>')
+
+    source, files = typeset.report_typst(_report_html(body(0)))
+    assert '#callout(kind: "")[#"Как читать раздел."]' in source
+    for lines in range(8):  # the page ends at each place around the note in turn
+        for page in _pages(typeset.report_pdf(_report_html(body(lines)))):
+            assert ("Вступление к таблице." in page) == ("Файлов 119" in page), lines
+
+
+def test_long_names_share_a_wide_table_with_its_headers():
+    """A МО's name that does not wrap may not take the columns' room: a name longer than
+    NOWRAP_SHARE of the text width wraps at its spaces and hyphens, and every header
+    keeps room for HEADER_WORD characters (a black-box check saw headers overprint)."""
+    from bs4 import BeautifulSoup
+
+    heads = ["№ п/п", "МО", "Зарегистрировано участников", "Активные", "% Активности",
+             "Неделя по 04.03, %", "Изменение, п. п."]
+    row = ('<tr><td class="num">1</td><td style="white-space:nowrap">Городской округ '
+           'Верхнеуральск-Северо-Западный *</td>' + '<td class="num">103</td>' * 5 + "</tr>")
+    table = BeautifulSoup('<table><thead><tr>' + "".join(f"<th>{h}</th>" for h in heads)
+                          + f"</tr></thead><tbody>{row}</tbody></table>", "html.parser")
+    widths = [float(w.strip()[:-2]) for w in
+              typeset._auto_widths(table.table, 7, fill=False).strip("()").split(",")]
+    assert sum(widths) <= typeset.TEXT_WIDTH_PT + 7
+    assert widths[1] <= typeset.NOWRAP_SHARE * typeset.TEXT_WIDTH_PT
+    import re
+
+    for width, head in zip(widths, heads, strict=True):  # its longest word, or HEADER_WORD
+        word = max(len(w) for w in re.split(r"[\s/-]+", head) if w)
+        assert width >= min(word, typeset.HEADER_WORD) * typeset._CHAR_PT, (head, width)

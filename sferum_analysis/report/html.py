@@ -59,6 +59,7 @@ from .texts import (
     COMPARE_WITH,
     COVERAGE_NOTE,
     COVERAGE_NOTE_REST,
+    COVERAGE_NOTE_REST_ONE,
     DOO,
     DOWN,
     EDITIONS,
@@ -340,8 +341,8 @@ def coverage_note_html(metrics: pd.DataFrame, org_type: str = DOO) -> str:
     text = COVERAGE_NOTE.format(reported=fmt_int(reported), expected=fmt_int(expected),
                                 org_type=org_type)
     if reported < expected:
-        n = expected - reported  # genitive: «остальных 1 организации», «… 5 организаций»
-        rest = COVERAGE_NOTE_REST.format(
+        n = expected - reported  # genitive: «остальных 2 организаций», «… 21 организации»
+        rest = COVERAGE_NOTE_REST_ONE if n == 1 else COVERAGE_NOTE_REST.format(
             rest=f"{fmt_int(n)} {plural(n, 'организации', 'организаций', 'организаций')}")
         return f'<p class="note incomplete">{html.escape(text)}{rest}</p>'
     return f'<p class="note">{html.escape(text)}</p>'

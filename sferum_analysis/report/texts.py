@@ -164,9 +164,12 @@ COMPARE_WITH = "Сравнение — с предыдущей неделей, �
 COMPARE_PENDING = "Предыдущая неделя (по {day}) ещё не обработана: сравнения за неделю нет."
 
 COVERAGE_NOTE = "Выгрузки за отчётную дату получены от {reported} из {expected} {org_type}."
-#: {rest} is «1 организации», «3 организаций» (:func:`..html.coverage_note_html`).
+#: {rest} is «3 организаций» (:func:`..html.coverage_note_html`); for one organisation
+#: «Педагоги организации без выгрузки» (not «остальных 1 организации»).
 COVERAGE_NOTE_REST = (" Педагоги остальных {rest} входят в численность по реестру, но не в "
                       "число зарегистрированных (см. «Качество данных»).")
+COVERAGE_NOTE_REST_ONE = (" Педагоги организации без выгрузки входят в численность по "
+                          "реестру, но не в число зарегистрированных (см. «Качество данных»).")
 
 #: Footnotes under a table: one per mark (:func:`..html.footnotes_html`).
 #: Columns of % registered: their footnote says why the value may be understated.
