@@ -281,6 +281,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             # an explicit run does not wait for the quiet period; it warns once it has run
             young = None if args.pending else settling_minutes(paths, args.week,
                                                                 config.quiet_minutes)
+            settling = "" if young is None else (
+                f"внимание: файлы недели менялись {young:.0f} мин назад (тихий период — "
+                f"{config.quiet_minutes} мин); если копирование ещё шло, отчёт неполный — "
+                "перезапустите неделю")
             # --pending: the list is taken again after every week, oldest first, so that a
             # republished week's later weeks (their comparison now stale) follow it
             while True:
@@ -303,7 +307,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 try:
                     result = run_week(week, paths, config, notify=console.line,
                                       progress=console.progress, failed=tried,
-                                      keep_registry=args.pending)
+                                      keep_registry=args.pending,
+                                      warning=settling if week == args.week else "")
                 except user_errors as exc:
                     if not args.pending:
                         raise
@@ -315,10 +320,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                     results.append(done)
                     _print(f"Неделя {done.week} опубликована: {done.report_dir} "
                            f"({_counts_text(done.counts)})")
-            if young is not None and results:
-                console.line(f"{args.week}: внимание: файлы недели менялись {young:.0f} мин "
-                             f"назад (тихий период — {config.quiet_minutes} мин); если "
-                             "копирование ещё шло, отчёт неполный — перезапустите неделю")
+            if settling and results:  # also the first line of the week's run.log
+                console.line(f"{args.week}: {settling}")
             if args.pending and not results and not failed and not attempted:
                 _print("Все недели уже опубликованы, обрабатывать нечего.")
                 return EXIT_OK

@@ -77,3 +77,13 @@ ERRNO_RU = {"ENOENT": "нет такого файла или папки", "ENOTD
             "EIO": "ошибка ввода-вывода", "EMFILE": "открыто слишком много файлов",
             "ENAMETOOLONG": "слишком длинное имя", "EXDEV": "другая файловая система",
             "ENOTEMPTY": "папка не пуста", "EBUSY": "файл или папка занята"}
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def name_order(names):
+    """Sort key (``sort_values(key=...)``) of a column of names, numbers by their value:
+    «Детский сад № 6» before «№ 18» before «№ 30» (as text, «№ 18» came first)."""
+    return names.astype("string").fillna("").str.replace(
+        _DIGITS, lambda m: m.group().zfill(12), regex=True)

@@ -756,7 +756,7 @@ def _process_previous(week: str, paths: Paths, config: RunConfig, notify: Notify
 def run_week(week: str, paths: Paths, config: RunConfig | None = None,
              notify: Notify = lambda msg: None, progress: Notify | None = None, *,
              publish_report: bool = True, failed: set[str] | None = None,
-             keep_registry: bool = False) -> RunResult:
+             keep_registry: bool = False, warning: str = "") -> RunResult:
     """Process and publish one reporting week. Raises UserError or StepFailed.
 
     ``config`` is the run's one configuration (:class:`RunConfig`, default: the built-in
@@ -767,7 +767,8 @@ def run_week(week: str, paths: Paths, config: RunConfig | None = None,
     ``run.log``), ``progress`` the notebooks' progress lines (files read). ``failed``
     collects the weeks that failed in this invocation (not tried again as someone's
     previous week). ``keep_registry``: recompute with the registry snapshot of the week's
-    earlier processing (``sferum run --pending``), not today's registry.
+    earlier processing (``sferum run --pending``), not today's registry. ``warning``: a
+    line for the week's ``run.log`` from the caller (its files changed a minute ago).
     """
     config = config or RunConfig()
     failed = set() if failed is None else failed
@@ -782,7 +783,7 @@ def run_week(week: str, paths: Paths, config: RunConfig | None = None,
                                     keep_registry)
         note_run_week(paths, week)  # for `sferum status`
         result = _run_one_week(week, paths, config, notify, progress, publish_report,
-                               keep_registry)
+                               keep_registry, warning)
     except BaseException:
         failed.add(week)
         raise
@@ -848,7 +849,7 @@ def _check_usable(processed_dir: Path, week: str, log: Callable[[str], None]) ->
 
 def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
                   progress: Notify | None, publish_report: bool = True,
-                  keep_registry: bool = False) -> RunResult:
+                  keep_registry: bool = False, warning: str = "") -> RunResult:
     recover(paths, week)
     weeks = WeekStore(paths)
 
@@ -859,6 +860,8 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
         shutil.rmtree(stage, ignore_errors=True)
     notebooks_out = report_stage / store.NOTEBOOKS_DIR
     logger, handler = _file_logger(report_stage / store.RUN_LOG_FILE)
+    if warning:
+        logger.warning(warning)
 
     def say(message: str) -> None:
         logger.info(message)

@@ -44,6 +44,19 @@ def test_the_organisations_to_call_first_come_first():
     assert names == ["ДС «В»", "ДС «Г»", "ДС «Д»", "ДС «Е»", "ДС «Б»", "Школа № 1", "ДС «А»"]
 
 
+def test_organisations_with_numbers_are_listed_by_the_numbers_value():
+    """«№ 6» before «№ 18» before «№ 30» (a black-box check saw 18, 30, 6: text order)."""
+    orgs = _orgs([(str(i), f"МБДОУ «Детский сад № {n}»", "ДОО", "missing", False, 10, 0, 0)
+                  for i, n in enumerate((18, 30, 6, 102), start=1)])
+    table = mo_page.org_table(orgs, pd.DataFrame(), "г. Ливны", ["ДОО", "ОО"])
+    assert [name.split("№ ")[1] for name in table.iloc[:, 0]] == ["6»", "18»", "30»", "102»"]
+    # the report's list of organisations without an export is in the same order
+    from sferum_analysis.report.tables import _sorted_orgs
+
+    listed = _sorted_orgs(orgs.assign(mo_order=0))["org_name"]
+    assert [name.split("№ ")[1] for name in listed] == ["6»", "18»", "30»", "102»"]
+
+
 def test_a_stale_export_is_named_with_its_last_date_after_the_missing_ones():
     """As the run computes it (steps.metrics_step): an export is stale when the file has no
     row of the reporting date and its dates end before it (status no_data_for_date)."""

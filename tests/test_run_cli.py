@@ -155,6 +155,8 @@ def test_a_run_whose_output_reader_goes_away_still_publishes(tmp_path, write):
     assert (reports / WEEK / "metrics_mo.csv").is_file()
     log = (reports / WEEK / "run.log").read_text("utf-8")
     assert "замечания:" in log and "Traceback" not in log
+    # the files were written a moment ago: the quiet-period warning is in run.log too
+    assert "WARNING внимание: файлы недели менялись 0 мин назад" in log.splitlines()[0]
 
 
 def test_the_console_stops_writing_when_its_reader_has_gone():

@@ -25,7 +25,7 @@ import pandas as pd
 from .. import store
 from ..config import Paths
 from ..findings import CODES
-from ..formatting import DASH, fmt_int, fmt_pct, fmt_pp, is_missing
+from ..formatting import DASH, fmt_int, fmt_pct, fmt_pp, is_missing, name_order
 from ..metrics import TOTAL
 from ..run_config import RunConfig
 from ..store import WeekStore
@@ -320,11 +320,13 @@ def _coverage_html(metrics: pd.DataFrame, mo: str, org_types: list[str]) -> str:
 
 
 def _mo_orgs(org_metrics: pd.DataFrame, mo: str, org_types: list[str]) -> pd.DataFrame:
-    """The МО's rows of ``org_metrics`` in the table's order: type, name, id."""
+    """The МО's rows of ``org_metrics`` in the table's order: type, name (numbers by
+    their value), id."""
     orgs = org_metrics[org_metrics["mo"] == mo].copy()
     type_order = {k: i for i, k in enumerate(org_types)}
     orgs["_type"] = orgs["org_type"].map(type_order).fillna(len(type_order))
-    return orgs.sort_values(["_type", "org_name", "org_id"], kind="stable")
+    return orgs.sort_values(["_type", "org_name", "org_id"], kind="stable",
+                            key=lambda c: name_order(c) if c.name == "org_name" else c)
 
 
 def attention_order(org_metrics: pd.DataFrame, mo: str, org_types: list[str]) -> list[int]:
