@@ -783,7 +783,7 @@ def run_week(week: str, paths: Paths, config: RunConfig | None = None,
                                     keep_registry)
         note_run_week(paths, week)  # for `sferum status`
         result = _run_one_week(week, paths, config, notify, progress, publish_report,
-                               keep_registry, warning)
+                               keep_registry, warning=warning)
     except BaseException:
         failed.add(week)
         raise
@@ -849,7 +849,7 @@ def _check_usable(processed_dir: Path, week: str, log: Callable[[str], None]) ->
 
 def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
                   progress: Notify | None, publish_report: bool = True,
-                  keep_registry: bool = False, warning: str = "") -> RunResult:
+                  keep_registry: bool = False, *, warning: str = "") -> RunResult:
     recover(paths, week)
     weeks = WeekStore(paths)
 

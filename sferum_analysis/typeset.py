@@ -101,6 +101,7 @@ PREAMBLE = _COMMON + """\
 #set list(spacing: 0.45em)
 #set table(stroke: 0.6pt + rgb("#c9d1db"), inset: (x: 3pt, y: 1.5pt),
   fill: (_, y) => if y == 0 { rgb("#dde6f0") } else if calc.even(y) { rgb("#f3f6f9") })
+#set table.cell(breakable: false)
 #show table: set text(size: 7.5pt)
 #let note(body) = block(sticky: true, text(size: 7.5pt, fill: rgb("#5b6572"), body))
 """
@@ -421,8 +422,8 @@ class _Converter:
                 text.append('style: "italic"')
             if cell_mark is not None and cell_mark[3]:
                 text.append('weight: "bold"')
-            if header:  # the narrow columns' headers hyphenate (as WeasyPrint's would not)
-                text.append("hyphenate: true")
+            if header and any(len(w) > HEADER_WORD for w in cell.get_text().split()):
+                text.append("hyphenate: true")  # a long word of a header; short ones stay
             if text:
                 body = f"#text({', '.join(dict.fromkeys(text))})[{body}]"
         return f"table.cell({', '.join(args)})[{body}]"

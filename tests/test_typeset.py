@@ -302,3 +302,32 @@ def test_long_names_share_a_wide_table_with_its_headers():
     for width, head in zip(widths, heads, strict=True):  # its longest word, or HEADER_WORD
         word = max(len(w) for w in re.split(r"[\s/-]+", head) if w)
         assert width >= min(word, typeset.HEADER_WORD) * typeset._CHAR_PT, (head, width)
+
+
+def test_a_row_of_a_mo_page_is_never_split_over_two_pages():
+    """The МО's PDF goes to the municipality: a row split over two pages (a black-box
+    check found one) is not printed."""
+    heads = "".join(f'<th scope="col">{h}</th>' for h in range(9))
+    rows = "".join(
+        f'<tr><th scope="row">начало {i}</th><td>ДОО</td>' + '<td class="num">1</td>' * 5
+        + f"<td>есть</td><td>{'замечание ' * (6 + 9 * (i % 4))}конец {i}</td></tr>"
+        for i in range(30))
+    pdf, pages = _pdf(f'<table class="sferum-table orgs"><thead><tr>{heads}</tr></thead>'
+                      f"<tbody>{rows}</tbody></table>")
+    texts = [" ".join(p.extract_text().split()) + " " for p in
+             pypdf.PdfReader(io.BytesIO(pdf)).pages]
+    assert pages >= 2
+    for i in range(30):
+        assert [f"начало {i} " in t for t in texts] == [f"конец {i} " in t for t in texts], i
+
+
+def test_only_long_header_words_hyphenate():
+    """«Фай-лов», «Стро-ка» in a table with room to spare (a black-box check): a header
+    hyphenates only when it has a word longer than HEADER_WORD."""
+    source, _ = typeset.report_typst(_report_html(
+        '<table class="dataframe sferum-table"><thead><tr><th>Файлов</th><th>Строка</th>'
+        "<th>Зарегистрировано участников</th></tr></thead><tbody><tr><td>1</td><td>2</td>"
+        "<td>3</td></tr></tbody></table>"))
+    header = source[source.index("table.header("):source.index("table.cell(align: left")]
+    assert header.count("hyphenate: true") == 1
+    assert '[#text(hyphenate: true)[#"Зарегистрировано участников"]]' in header

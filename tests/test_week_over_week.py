@@ -120,7 +120,7 @@ def test_earlier_weeks_are_processed_first_oldest_first(tmp_path, monkeypatch):
     done: list[str] = []
 
     def fake_run_one_week(week, paths, config, notify, progress, publish_report=True,
-                          keep_registry=False):
+                          keep_registry=False, *, warning=""):
         if week == "2024-01-08":
             raise pipeline.StepFailed("очистка выгрузок", tmp_path / "x.ipynb", "сбой")
         done.append(week)
