@@ -12,6 +12,8 @@ from enum import StrEnum
 
 import pandas as pd
 
+from .formatting import name_order
+
 
 class Level(StrEnum):
     ERROR = "error"
@@ -77,7 +79,9 @@ def sort_findings(frame: pd.DataFrame) -> pd.DataFrame:
     return (
         frame.assign(_lvl=frame["level"].map(level_rank))
         .sort_values([c for c in ["_lvl", "code", "file", "row", "message"] if c in frame.columns
-                      or c == "_lvl"], kind="stable", na_position="first")
+                      or c == "_lvl"], kind="stable", na_position="first",
+                     # numbers in file names and messages by their value: «№ 6» before «№ 18»
+                     key=lambda c: name_order(c) if c.name in ("file", "message") else c)
         .drop(columns="_lvl")
         .reset_index(drop=True)
     )

@@ -288,3 +288,22 @@ def test_identical_counts_with_no_eligible_organisation():
     assert qc.identical_counts_findings(persons, orgs) == []
     assert qc.identical_counts_findings(persons, orgs, min_registered=2) == []
     assert qc.identical_counts_findings(persons.iloc[0:0], orgs) == []
+
+
+def test_findings_list_numbers_in_names_by_their_value():
+    """quality.csv and «Список замечаний»: «№ 6» before «№ 18» before «№ 102», file «6.csv»
+    before «18.csv» (a black-box check saw text order); errors first, empty files first."""
+    import pandas as pd
+
+    from sferum_analysis.findings import sort_findings
+
+    frame = pd.DataFrame({
+        "level": ["warning", "warning", "warning", "error", "warning"],
+        "code": ["missing_export"] * 5,
+        "file": [None, None, "18.csv", "102.csv", "6.csv"],
+        "row": pd.array([None, None, 3, None, 2], dtype="Int64"),
+        "message": ["нет файла: «СОШ № 18»", "нет файла: «СОШ № 6»", "x", "y", "z"],
+    }).astype({c: "string" for c in ("level", "code", "file", "message")})
+    ordered = sort_findings(frame)
+    assert list(ordered["message"]) == ["y", "нет файла: «СОШ № 6»", "нет файла: «СОШ № 18»",
+                                        "z", "x"]
