@@ -12,7 +12,7 @@ from enum import StrEnum
 
 import pandas as pd
 
-from .formatting import name_order
+from .formatting import numbers_by_value
 
 
 class Level(StrEnum):
@@ -81,7 +81,7 @@ def sort_findings(frame: pd.DataFrame) -> pd.DataFrame:
         .sort_values([c for c in ["_lvl", "code", "file", "row", "message"] if c in frame.columns
                       or c == "_lvl"], kind="stable", na_position="first",
                      # numbers in file names and messages by their value: «№ 6» before «№ 18»
-                     key=lambda c: name_order(c) if c.name in ("file", "message") else c)
+                     key=numbers_by_value("file", "message"))
         .drop(columns="_lvl")
         .reset_index(drop=True)
     )

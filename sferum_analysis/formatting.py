@@ -87,3 +87,9 @@ def name_order(names):
     «Детский сад № 6» before «№ 18» before «№ 30» (as text, «№ 18» came first)."""
     return names.astype("string").fillna("").str.replace(
         _DIGITS, lambda m: m.group().zfill(12), regex=True)
+
+
+def numbers_by_value(*columns: str):
+    """A ``sort_values(key=...)`` that orders ``columns`` by :func:`name_order` and the
+    other sort columns as they are."""
+    return lambda column: name_order(column) if column.name in columns else column

@@ -231,8 +231,8 @@ def _auto_widths(table, columns: int, fill: bool) -> str:
                            default=0)
                 if header:
                     word = min(word, HEADER_WORD)
-                nowrap = not header and "white-space:nowrap" in (
-                    cell.get("style") or "").replace(" ", "")
+                nowrap = not header and _style_value(cell.get("style"),
+                                                     "white-space") == "nowrap"
                 least[x] = max(least[x], (len(text) if nowrap else word) * _CHAR_PT
                                + _CELL_INSET_PT)
                 least_words[x] = max(least_words[x], word * _CHAR_PT + _CELL_INSET_PT)
@@ -406,29 +406,28 @@ class _Converter:
             args.append(f"rowspan: {int(cell['rowspan'])}")
         body = self.inline(cell).strip()
         if self.report:
-            cell_mark = next((_MARKS[c] for c in classes if c in _MARKS), None) or mark
-            if cell_mark is not None:
-                fill = cell_mark[0]
+            background, colour, italic, bold = next(
+                (_MARKS[c] for c in classes if c in _MARKS), None) or mark \
+                or (None, None, False, False)
+            fill = background or fill
             if fill is not None:
                 args.append(f"fill: {fill}")
             text = []
-            if cell_mark is not None and cell_mark[1]:
-                text.append(f"fill: {cell_mark[1]}")
             # the row's mark colours its text over the change's colour (as in sferum.css)
-            delta = next((_DELTA[c] for c in classes if c in _DELTA), None)
-            if delta is not None and not (cell_mark is not None and cell_mark[1]):
-                text.append(f"fill: {delta}")
-            if cell_mark is not None and cell_mark[2]:
+            colour = colour or next((_DELTA[c] for c in classes if c in _DELTA), None)
+            if colour:
+                text.append(f"fill: {colour}")
+            if italic:
                 text.append('style: "italic"')
-            if cell_mark is not None and cell_mark[3]:
+            if bold:
                 text.append('weight: "bold"')
             if header and any(len(w) > HEADER_WORD for w in cell.get_text().split()):
                 text.append("hyphenate: true")  # a long word of a header; short ones stay
             if text:
-                body = f"#text({', '.join(dict.fromkeys(text))})[{body}]"
+                body = f"#text({', '.join(text)})[{body}]"
         return f"table.cell({', '.join(args)})[{body}]"
 
-    def _columns(self, table, first) -> str:
+    def _columns(self, table, first, fill: bool) -> str:
         classes = table.get("class") or []
         columns = sum(int(c.get("colspan", 1)) for c in first.find_all(["th", "td"])) \
             if first else 1
@@ -443,7 +442,7 @@ class _Converter:
             widths = [w if w and w.endswith("%") else "auto" for w in widths]
             widths += ["auto"] * (columns - len(widths))
             widths = widths[:columns]
-            if _style_value(table.get("style"), "width") == "100%":
+            if fill:
                 # the full width, shared as the set widths say (CSS's fixed layout);
                 # a column without a width gets the average of the others
                 set_ = [float(w[:-1]) for w in widths if w != "auto"] or [1.0]
@@ -452,8 +451,7 @@ class _Converter:
                           for w in widths]
             return "(" + ", ".join(widths) + ")"
         if self.report:
-            return _auto_widths(table, columns,
-                                fill=_style_value(table.get("style"), "width") == "100%")
+            return _auto_widths(table, columns, fill)
         return str(columns)
 
     def _table(self, table) -> str:
@@ -461,7 +459,9 @@ class _Converter:
         head = [tr for tr in table.find_all("tr") if tr.parent.name == "thead"]
         body = [tr for tr in table.find_all("tr") if tr.parent.name != "thead"]
         first = (head or body)[0] if (head or body) else None
-        widths = self._columns(table, first)
+        # a report table of the page's width (``width: 100%``)
+        full_width = self.report and _style_value(table.get("style"), "width") == "100%"
+        widths = self._columns(table, first, full_width)
         cells = []
         header_fill = _HEADER_FILL if self.report else None
         if head:
@@ -489,8 +489,7 @@ class _Converter:
         if self.report and (scale := _EM.search(
                 _style_value(table.get("style"), "font-size") or "")):
             size = f"#set text(size: {scale.group(1)}em)\n"
-        full = "orgs" in classes or "figures" in classes or (
-            self.report and _style_value(table.get("style"), "width") == "100%")
+        full = "orgs" in classes or "figures" in classes or full_width
         return (f"#block(width: {'100%' if full else 'auto'})[{before}{size}"
                 f"#table(columns: {widths},\n  " + ",\n  ".join(cells) + ")]\n")
 

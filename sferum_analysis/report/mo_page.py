@@ -25,7 +25,7 @@ import pandas as pd
 from .. import store
 from ..config import Paths
 from ..findings import CODES
-from ..formatting import DASH, fmt_int, fmt_pct, fmt_pp, is_missing, name_order
+from ..formatting import DASH, fmt_int, fmt_pct, fmt_pp, is_missing, numbers_by_value
 from ..metrics import TOTAL
 from ..run_config import RunConfig
 from ..store import WeekStore
@@ -326,7 +326,7 @@ def _mo_orgs(org_metrics: pd.DataFrame, mo: str, org_types: list[str]) -> pd.Dat
     type_order = {k: i for i, k in enumerate(org_types)}
     orgs["_type"] = orgs["org_type"].map(type_order).fillna(len(type_order))
     return orgs.sort_values(["_type", "org_name", "org_id"], kind="stable",
-                            key=lambda c: name_order(c) if c.name == "org_name" else c)
+                            key=numbers_by_value("org_name"))
 
 
 def attention_order(org_metrics: pd.DataFrame, mo: str, org_types: list[str]) -> list[int]:

@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..config import parse_week
 from ..findings import CODES, Level
-from ..formatting import DASH, fmt_int, fmt_pct, name_order, plural
+from ..formatting import DASH, fmt_int, fmt_pct, numbers_by_value, plural
 from ..metrics import TOTAL, exact_ratio, ranked
 from ..registry import ORG_TYPES
 from .texts import (
@@ -714,7 +714,7 @@ def _sorted_orgs(orgs: pd.DataFrame) -> pd.DataFrame:
     # mo_order: the organisation's place in the region's list (set when it was matched)
     return orgs.assign(_t=orgs["org_type"].map(type_order), _o=orgs["mo_order"]) \
         .sort_values(["_t", "_o", "org_name", "org_id"], kind="stable",
-                     key=lambda c: name_order(c) if c.name == "org_name" else c)
+                     key=numbers_by_value("org_name"))
 
 
 def _missing_reason(rec: pd.Series) -> str:
