@@ -14,13 +14,11 @@ Rules (data contract §1.2 and §2):
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import math
 import os
 import re
 import stat
-import sys
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -42,6 +40,7 @@ from .reading import (
     read_columns,
     regex_matcher,
 )
+from .signals import die_with_parent
 
 EXPORT_FIELDS = {
     "date": prefix_matcher("Дата"),
@@ -501,25 +500,13 @@ def _parse_job(args: Job) -> FileParse:
     return parse_export(*args)
 
 
-def _die_with_parent() -> None:
-    """Worker initializer: on Linux, end the worker when the process that started it dies
-    (a run killed with SIGKILL would otherwise leave its readers running)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        pr_set_pdeathsig = 1
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
 def _map_jobs(jobs: list[Job], workers: int,
               progress: Callable[[int, int], None] | None) -> list[FileParse]:
     total = len(jobs)
     if workers > 1 and total >= 2 * workers:
         # chunks of up to 32 files (fewer round trips), at least four chunks per worker
         chunk = max(1, min(32, total // (4 * workers)))
-        with ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
             results = []
             for i, res in enumerate(pool.map(_parse_job, jobs, chunksize=chunk), 1):
                 results.append(res)

@@ -164,13 +164,20 @@ def _kernel_manager_class(stderr_path: Path | None = None):
     return IPCKernelManager
 
 
-#: ``%reset -f`` without its ``gc.collect()``: every name that is not IPython's own goes.
-_LIGHT_RESET = """\
+#: ``%reset -f`` without its two full garbage collections (0.1-0.3 s each in a kernel
+#: holding pandas and matplotlib): every name that is not IPython's own goes, and the
+#: output cache (``Out``, ``_``, ``_12``) with it, as ``DisplayHook.flush`` does.
+_RESET = """\
 def _sferum_reset(ip=get_ipython()):
-    hidden = ip.user_ns_hidden
-    for name in [n for n in ip.user_ns if n not in hidden]:
-        del ip.user_ns[name]
-    ip.user_ns["_oh"].clear()
+    hook, ns, hidden = ip.displayhook, ip.user_ns, ip.user_ns_hidden
+    for n in range(1, hook.prompt_count + 1):
+        hidden.pop(f"_{n}", None)
+        ns.pop(f"_{n}", None)
+    for name in [n for n in ns if n not in hidden]:
+        del ns[name]
+    ns["_oh"].clear()
+    hook._ = hook.__ = hook.___ = ""
+    ns.update({"_": "", "__": "", "___": ""})
 _sferum_reset()
 """
 
@@ -180,7 +187,7 @@ class SharedKernel:
 
     Starting a kernel and importing pandas, pyarrow and matplotlib in it costs about two
     seconds; the three notebooks of a week share one kernel instead of paying it three
-    times. Each notebook after the first starts with an empty namespace (``%reset -f``),
+    times. Each notebook after the first starts with an empty namespace (``%reset``),
     so it sees nothing the previous one defined (imported modules stay loaded). Every
     week gets a kernel of its own, so a rerun executes exactly the same sequence.
     """
@@ -209,22 +216,22 @@ class SharedKernel:
                                        extra_arguments=["--HistoryManager.enabled=False"])
         return self
 
-    def fresh_namespace(self, kc, light: bool = False) -> None:
+    def fresh_namespace(self, kc) -> None:
         """Empty the namespace before every notebook but the first (``kc``: the client
         that executes the notebook's cells).
 
         The request is only sent: the kernel handles its requests in order, so the
         notebook's first cell runs after it, and the client that waits for that cell's
         reply and outputs skips those of the reset (a kernel that died in it fails that
-        cell). ``light``: delete the names the previous notebook defined (and its
-        output cache) without ``%reset -f``'s full garbage collection, which costs 0.3 s
-        in a kernel holding pandas and matplotlib — for the short notebooks run once per
-        МО, after a full reset before the first of them.
+        cell). The names the previous notebook defined and its output cache are deleted
+        (:data:`_RESET`) without ``%reset -f``'s garbage collections: what the
+        previous notebook held goes with its last reference, the kernel's own collector
+        takes the rest (a chart's pixels are freed when it is saved).
         """
         if not self._used:
             self._used = True
             return
-        kc.execute(_LIGHT_RESET if light else "%reset -f", silent=True, store_history=False)
+        kc.execute(_RESET, silent=True, store_history=False)
 
     def __exit__(self, *exc: object) -> None:
         from jupyter_core.utils import run_sync
@@ -356,7 +363,7 @@ def _execute_each(notebook: str, runs: list[tuple[Path, dict, str]], kernel: Sha
             client = Client(nb, km=kernel.km, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(NOTEBOOKS_DIR)}})
             client.kc = kc
-            kernel.fresh_namespace(kc, light=out != runs[0][0])
+            kernel.fresh_namespace(kc)
             try:
                 for index, cell in enumerate(nb.cells):
                     await client.async_execute_cell(

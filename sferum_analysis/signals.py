@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -19,6 +20,18 @@ class Interrupted(KeyboardInterrupt):
 
 
 _state = {"deferring": 0, "pending": None}
+
+
+def die_with_parent() -> None:
+    """Initializer of a worker process: on Linux, end the worker when the process that
+    started it dies (a run killed with SIGKILL would otherwise leave its readers and its
+    chart worker running)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def on_signal(signum, frame) -> None:

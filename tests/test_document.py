@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import jupytext
 import pandas as pd
@@ -17,7 +18,7 @@ from sferum_analysis import report as rp
 from sferum_analysis.findings import Finding, to_frame
 from sferum_analysis.metrics import TOTAL, ActiveRule, mo_metrics, with_previous
 from sferum_analysis.quality_checks import SHARP_CHANGE_PP
-from sferum_analysis.report import document, html, texts
+from sferum_analysis.report import chart_jobs, document, html, texts
 from sferum_analysis.run_config import RunConfig
 
 REPO = Path(__file__).resolve().parents[1]
@@ -138,8 +139,62 @@ def test_trends_note_names_the_weeks():
 
 def test_charts_render_to_png_only_when_shown():
     [part] = _doc().parts("chart_active")
-    assert callable(part.content)
+    assert isinstance(part.content, chart_jobs.ChartJob)
     assert part.data()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _pngs(doc: rp.Document) -> list[bytes]:
+    return [doc.png(part) for key in rp.SECTION_KEYS for part in doc.parts(key)
+            if part.kind == "png"]
+
+
+@pytest.mark.skipif(not chart_jobs.can_fork(), reason="drawing ahead needs fork (Linux)")
+def test_charts_drawn_ahead_are_the_charts_drawn_when_shown():
+    doc = _doc()
+    assert len(doc.charts()) == 4  # ranked twice, trend, heat-map (in the shown order)
+    assert [job.name for job in doc.charts()] == ["ranked_chart", "ranked_chart",
+                                                  "trend_chart", "heatmap_chart"]
+    doc.draw_ahead()
+    assert doc._ahead is not None
+    ahead = _pngs(doc)
+    assert ahead == [job() for job in doc.charts()]  # byte for byte, drawn here
+    assert _pngs(doc) == ahead  # shown again: the same
+
+
+@pytest.mark.skipif(not chart_jobs.can_fork(), reason="drawing ahead needs fork (Linux)")
+def test_a_dead_chart_worker_changes_nothing_but_the_time():
+    doc = _doc()
+    expected = [job() for job in doc.charts()]
+    doc.draw_ahead()
+    for process in list(doc._ahead._pool._processes.values()):
+        process.kill()  # killed before, or while, it draws
+    assert _pngs(doc) == expected
+
+
+@pytest.mark.skipif(not chart_jobs.can_fork(), reason="drawing ahead needs fork (Linux)")
+def test_a_chart_that_cannot_be_drawn_fails_where_it_is_shown():
+    jobs = [chart_jobs.ChartJob("ranked_chart", (pd.DataFrame(),), {"title": "t",
+                                                                   "region_value": 1.0}),
+            chart_jobs.ChartJob("no_such_chart")]
+    ahead = chart_jobs.ChartsAhead(jobs)
+    with pytest.raises(AttributeError, match="no_such_chart"):
+        ahead.png(1)
+    with pytest.raises(StopIteration):  # the empty table has no value column
+        ahead.png(0)
+
+
+def test_build_report_draws_ahead_unless_one_worker(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(document.Document, "draw_ahead", lambda self: calls.append(self))
+    for workers, drawn in ((0, 1), (2, 2), (1, 2)):
+        monkeypatch.setattr(document, "build_document", lambda *a, **k: _doc())
+        monkeypatch.setattr(document, "load_report_data",
+                            lambda *a: SimpleNamespace(metrics=None))
+        monkeypatch.setattr(document, "trend_frame", lambda *a, **k: None)
+        monkeypatch.setattr("sferum_analysis.steps.week_config",
+                            lambda *a, w=workers, **k: RunConfig(workers=w))
+        rp.build_report(week=WEEK, data_dir=str(tmp_path), report_dir=str(tmp_path / "r"))
+        assert len(calls) == drawn
 
 
 # --------------------------------------------------------------------------- changes note

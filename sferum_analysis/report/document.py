@@ -13,8 +13,8 @@ the two agree.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -25,6 +25,7 @@ from ..metrics import TOTAL
 from ..run_config import RunConfig
 from ..store import WeekStore, report_file
 from . import html, tables, tilemap, xlsx
+from .chart_jobs import ChartJob, ChartsAhead, can_fork
 from .data import ReportData, load_report_data, trend_frame
 from .site_texts import MO_PAGES_TITLE
 from .texts import (
@@ -121,15 +122,16 @@ def check_edition(edition: str) -> None:
 
 @dataclass(frozen=True)
 class Part:
-    """One output of a section: HTML text or a PNG chart (rendered when shown); a chart
-    has its text alternative ``alt`` (the ``alt`` of its ``<img>``)."""
+    """One output of a section: HTML text or a PNG chart (a :class:`~.chart_jobs.
+    ChartJob`, drawn when shown); a chart has its text alternative ``alt`` (the ``alt``
+    of its ``<img>``)."""
 
     kind: Literal["html", "png"]
-    content: str | Callable[[], bytes]
+    content: str | ChartJob
     alt: str = ""
 
     def data(self) -> str | bytes:
-        return self.content() if callable(self.content) else self.content
+        return self.content if isinstance(self.content, str) else self.content()
 
 
 def _html(text: str) -> Part:
@@ -139,12 +141,7 @@ def _html(text: str) -> Part:
 def _chart(name: str, *args: object, alt: str = "", **kwargs: object) -> Part:
     """A PNG part: the chart :mod:`.charts`.``name`` draws (matplotlib is imported, and
     the chart drawn, only when the part is shown); ``alt``: its text alternative."""
-    def png() -> bytes:
-        from . import charts
-
-        return charts.figure_png(getattr(charts, name)(*args, **kwargs))
-
-    return Part("png", png, alt=alt)
+    return Part("png", ChartJob(name, args, kwargs), alt=alt)
 
 
 @dataclass
@@ -158,12 +155,35 @@ class Document:
     sheet_titles: dict[str, str]
     #: Where :meth:`write_xlsx` writes the workbook (``report_dir`` of the notebook).
     out_dir: Path | None = None
+    #: The charts being drawn ahead (:meth:`draw_ahead`), and each chart's index there.
+    _ahead: ChartsAhead | None = field(default=None, init=False, repr=False)
+    _ahead_index: dict[int, int] = field(default_factory=dict, init=False, repr=False)
 
     def parts(self, key: str) -> tuple[Part, ...]:
         """The parts of a section; none for a section this document does not have."""
         if key not in SECTION_KEYS:
             raise KeyError(f"нет такого раздела отчёта: {key!r}")
         return self.sections.get(key, ())
+
+    def charts(self) -> list[ChartJob]:
+        """The document's charts, in the order the sections are shown."""
+        return [part.content for key in SECTION_KEYS for part in self.parts(key)
+                if isinstance(part.content, ChartJob)]
+
+    def draw_ahead(self) -> None:
+        """Start drawing the charts on a second core (:class:`~.chart_jobs.ChartsAhead`)
+        before they are shown; nothing changes in what :meth:`show` shows."""
+        jobs = self.charts()
+        if self._ahead is None and len(jobs) > 1 and can_fork():
+            self._ahead = ChartsAhead(jobs)
+            self._ahead_index = {id(job): i for i, job in enumerate(jobs)}
+
+    def png(self, part: Part) -> bytes:
+        """A chart part's PNG (the one drawn ahead, if it was)."""
+        index = self._ahead_index.get(id(part.content))
+        if self._ahead is not None and index is not None:
+            return self._ahead.png(index)
+        return part.content()  # type: ignore[operator, return-value]
 
     def show(self, key: str) -> None:
         """Display a section's parts in the notebook (one output per part)."""
@@ -173,7 +193,7 @@ class Document:
             if part.kind == "html":
                 display(HTML(part.data()))
             else:  # the template writes metadata "alt" into the <img>
-                display(Image(data=part.data(), format="png"),
+                display(Image(data=self.png(part), format="png"),
                         metadata={"image/png": {"alt": part.alt}} if part.alt else None)
 
     def xlsx_path(self) -> Path:
@@ -318,7 +338,9 @@ def build_report(*, week: str, data_dir: str = "", processed_dir: str = "",
     """The document of the report notebook's parameters (the same names and meanings):
     resolves the folders, reads the processed week, the configuration it was processed
     with (``target_pct``/``edition`` given: they override it) and the trend, and builds
-    the document."""
+    the document, whose charts start being drawn on a second core (:meth:`Document.
+    draw_ahead`; not with ``workers = 1`` in ``sferum.toml``)."""
+    from ..cleaning import default_workers
     from ..steps import region_list, week_config
 
     paths = Paths.from_dirs(data_dir or None)
@@ -328,5 +350,8 @@ def build_report(*, week: str, data_dir: str = "", processed_dir: str = "",
     data = load_report_data(processed, week)
     trend = trend_frame(WeekStore(Paths(paths.data_dir, out_dir.parent)), week, data.metrics,
                         rule=config.rule)
-    return build_document(data, trend, config, out_dir=out_dir,
-                          tiles=region_list(paths).tiles())
+    doc = build_document(data, trend, config, out_dir=out_dir,
+                         tiles=region_list(paths).tiles())
+    if (config.workers or default_workers()) > 1:
+        doc.draw_ahead()
+    return doc
