@@ -184,10 +184,10 @@ def test_a_chart_that_cannot_be_drawn_fails_where_it_is_shown():
 
 
 def test_build_report_draws_ahead_unless_one_worker(tmp_path, monkeypatch):
-    calls = []
+    calls, doc = [], _doc()
     monkeypatch.setattr(document.Document, "draw_ahead", lambda self: calls.append(self))
+    monkeypatch.setattr(document, "build_document", lambda *a, **k: doc)
     for workers, drawn in ((0, 1), (2, 2), (1, 2)):
-        monkeypatch.setattr(document, "build_document", lambda *a, **k: _doc())
         monkeypatch.setattr(document, "load_report_data",
                             lambda *a: SimpleNamespace(metrics=None))
         monkeypatch.setattr(document, "trend_frame", lambda *a, **k: None)
