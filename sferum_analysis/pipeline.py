@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib
 import json
 import logging
 import os
 import re
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -126,12 +128,13 @@ class RunResult:
 Notify = Callable[[str], None]
 
 
-def _kernel_manager_class(stderr_path: Path | None = None):
+def _kernel_manager_class(stderr: int | None = None):
     """A kernel manager for notebook runs.
 
     Kernels talk over IPC sockets in a private temporary folder (not TCP ports, and not
     ``kernel-ipc-N`` files in the working directory that parallel runs could share).
-    The kernel process's own stderr (not cell output) goes to ``stderr_path`` (run.log).
+    The kernel process's own stderr (not cell output) goes to the file descriptor
+    ``stderr`` (:class:`_StderrRelay`: run.log).
     """
     import tempfile
 
@@ -147,11 +150,9 @@ def _kernel_manager_class(stderr_path: Path | None = None):
             return os.path.join(self._socket_dir, "k")
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
-            if stderr_path is None:
-                return await super()._async_launch_kernel(kernel_cmd, **kw)
-            with open(stderr_path, "ab") as log:  # the child keeps its own copy of the fd
-                kw["stderr"] = log
-                return await super()._async_launch_kernel(kernel_cmd, **kw)
+            if stderr is not None:
+                kw["stderr"] = stderr
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
 
         async def _async_cleanup_resources(self, restart: bool = False) -> None:
             await super()._async_cleanup_resources(restart=restart)
@@ -182,6 +183,51 @@ _sferum_reset()
 """
 
 
+class _StderrRelay:
+    """The kernel process's own stderr (not cell output: a crash in a C extension,
+    Python's fatal errors), through a pipe: held until the week's run.log exists
+    (:meth:`to`), then appended to it as it comes. The kernel can so start before the
+    week's folders are made."""
+
+    def __init__(self) -> None:
+        self._read, self.fd = os.pipe()  # the kernel gets ``fd``; closed here once it has it
+        self._held: list[bytes] = []
+        self._out = None
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._relay, daemon=True,
+                                        name="sferum-kernel-stderr")
+        self._thread.start()
+
+    def _relay(self) -> None:
+        while chunk := os.read(self._read, 65536):  # b"": the kernel (and its children) ended
+            with self._lock:
+                if self._out is None:
+                    self._held.append(chunk)
+                else:
+                    with contextlib.suppress(OSError):  # a full disk: nothing to do here
+                        self._out.write(chunk)
+        os.close(self._read)
+
+    def launched(self) -> None:
+        """The kernel has its copy of the pipe: the end of its output is then seen here."""
+        os.close(self.fd)
+
+    def to(self, path: Path) -> None:
+        with self._lock:
+            if self._out is not None:
+                self._out.close()
+            self._out = open(path, "ab", buffering=0)  # noqa: SIM115 - closed in close()
+            self._out.write(b"".join(self._held))
+            self._held.clear()
+
+    def close(self) -> None:
+        self._thread.join(timeout=5)  # the kernel is gone: what it wrote last is written
+        with self._lock:
+            if self._out is not None:
+                self._out.close()
+                self._out = None
+
+
 class SharedKernel:
     """One kernel for the notebooks of one week, started once.
 
@@ -190,12 +236,21 @@ class SharedKernel:
     times. Each notebook after the first starts with an empty namespace (``%reset``),
     so it sees nothing the previous one defined (imported modules stay loaded). Every
     week gets a kernel of its own, so a rerun executes exactly the same sequence.
+
+    :meth:`start` launches the kernel process and returns while it starts (``sferum
+    run`` launches it before its own imports, which then run beside the kernel's);
+    ``with`` starts it if needed and shuts it down; the kernel's own stderr goes to
+    ``stderr_path`` (or to the file of :meth:`log_to`, once known).
     """
 
     def __init__(self, stderr_path: Path | None = None):
-        self.km = _kernel_manager_class(stderr_path)(kernel_name="python3")
+        self._relay = _StderrRelay()
+        if stderr_path is not None:
+            self._relay.to(stderr_path)
+        self.km = _kernel_manager_class(self._relay.fd)(kernel_name="python3")
         self._clients: list = []
         self._used = False
+        self._started = self._closed = False
         #: The asynchronous client that executes the notebooks (:func:`_execute_each`).
         self.notebook_client = None
         client = self.km.client
@@ -207,14 +262,26 @@ class SharedKernel:
 
         self.km.client = tracked_client
 
-    def __enter__(self) -> SharedKernel:
+    def start(self) -> SharedKernel:
         from jupyter_core.utils import run_sync
 
-        # no input history: the run's cells are not the analyst's (and not written to
-        # ~/.ipython's SQLite database after every cell)
-        run_sync(self.km.start_kernel)(cwd=str(NOTEBOOKS_DIR),
-                                       extra_arguments=["--HistoryManager.enabled=False"])
+        if not self._started:
+            self._started = True
+            try:
+                # no input history: the run's cells are not the analyst's (and not written
+                # to ~/.ipython's SQLite database after every cell)
+                run_sync(self.km.start_kernel)(
+                    cwd=str(NOTEBOOKS_DIR), extra_arguments=["--HistoryManager.enabled=False"])
+            finally:
+                self._relay.launched()
         return self
+
+    def log_to(self, path: Path) -> None:
+        """The kernel's own stderr from now on (and what it wrote until now) into ``path``."""
+        self._relay.to(path)
+
+    def __enter__(self) -> SharedKernel:
+        return self.start()
 
     def fresh_namespace(self, kc) -> None:
         """Empty the namespace before every notebook but the first (``kc``: the client
@@ -234,8 +301,16 @@ class SharedKernel:
         kc.execute(_RESET, silent=True, store_history=False)
 
     def __exit__(self, *exc: object) -> None:
+        """Shut the kernel down (again: nothing)."""
         from jupyter_core.utils import run_sync
 
+        if self._closed:
+            return
+        self._closed = True
+        if not self._started:
+            self._relay.launched()
+            self._relay.close()
+            return
         for kc in self._clients:
             kc.stop_channels()
         try:
@@ -245,6 +320,9 @@ class SharedKernel:
                 run_sync(self.km.cleanup_resources)()
         except RuntimeError:  # already gone
             pass
+        self._relay.close()
+
+    close = __exit__
 
 
 class _StreamToNotify:
@@ -781,19 +859,25 @@ def run_week(week: str, paths: Paths, config: RunConfig | None = None,
     failed = set() if failed is None else failed
     parse_week(week)
     check_folders(paths, week)
-    from .steps import read_workspace_registry, week_dir
-
-    week_dir(paths, week)
-    read_workspace_registry(paths)  # a registry error stops the run before any work
+    # the week's kernel starts (≈ 1.5 s of imports in it) while this process imports
+    # pandas and reads the registry
+    kernel = SharedKernel().start()
     try:
-        earlier = _process_previous(week, paths, config, notify, progress, failed,
-                                    keep_registry)
-        note_run_week(paths, week)  # for `sferum status`
-        result = _run_one_week(week, paths, config, notify, progress, publish_report,
-                               keep_registry, warning=warning)
-    except BaseException:
-        failed.add(week)
-        raise
+        from .steps import read_workspace_registry, week_dir
+
+        week_dir(paths, week)
+        read_workspace_registry(paths)  # a registry error stops the run before any work
+        try:
+            earlier = _process_previous(week, paths, config, notify, progress, failed,
+                                        keep_registry)
+            note_run_week(paths, week)  # for `sferum status`
+            result = _run_one_week(week, paths, config, notify, progress, publish_report,
+                                   keep_registry, warning=warning, kernel=kernel)
+        except BaseException:
+            failed.add(week)
+            raise
+    finally:
+        kernel.close()  # if the week did not get to use it
     result.previous = earlier
     return result
 
@@ -856,7 +940,8 @@ def _check_usable(processed_dir: Path, week: str, log: Callable[[str], None]) ->
 
 def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
                   progress: Notify | None, publish_report: bool = True,
-                  keep_registry: bool = False, *, warning: str = "") -> RunResult:
+                  keep_registry: bool = False, *, warning: str = "",
+                  kernel: SharedKernel | None = None) -> RunResult:
     recover(paths, week)
     weeks = WeekStore(paths)
 
@@ -910,11 +995,16 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
         if not _exports_in(weeks.raw(week)):
             raise NoUsableExport(f"неделя {week} не опубликована: нет пригодных выгрузок — "
                                  "в папке недели нет файлов .xlsx, .xls, .csv")
-        with SharedKernel(report_stage / store.RUN_LOG_FILE) as kernel, _Publisher() as pub:
-            from . import site  # pandas and the site's modules, while the kernel starts
-
+        with kernel or SharedKernel() as kernel, _Publisher() as pub:
+            kernel.log_to(report_stage / store.RUN_LOG_FILE)
+            # the site's modules are imported while this process waits for the cleaning
+            site_import = threading.Thread(target=importlib.import_module,
+                                           args=("sferum_analysis.site",), daemon=True)
+            site_import.start()
             folders = ("week", "data_dir", "processed_dir")
             step("очистка выгрузок", CLEAN_NOTEBOOK, *folders)
+            site_import.join()
+            from . import site
             _check_usable(processed_stage, week, logger.info)
             if publish_report:  # its imports while the metrics and the report compute
                 _Publisher.prepare()

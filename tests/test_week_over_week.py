@@ -120,7 +120,7 @@ def test_earlier_weeks_are_processed_first_oldest_first(tmp_path, monkeypatch):
     done: list[str] = []
 
     def fake_run_one_week(week, paths, config, notify, progress, publish_report=True,
-                          keep_registry=False, *, warning=""):
+                          keep_registry=False, *, warning="", kernel=None):
         if week == "2024-01-08":
             raise pipeline.StepFailed("очистка выгрузок", tmp_path / "x.ipynb", "сбой")
         done.append(week)
@@ -129,6 +129,7 @@ def test_earlier_weeks_are_processed_first_oldest_first(tmp_path, monkeypatch):
         return pipeline.RunResult(week, paths.report_week(week), {})
 
     monkeypatch.setattr(pipeline, "_run_one_week", fake_run_one_week)
+    monkeypatch.setattr(pipeline.SharedKernel, "start", lambda self: self)  # no kernel
     lines: list[str] = []
     failed: set[str] = set()
     result = pipeline.run_week(W3, paths, notify=lines.append, failed=failed)
