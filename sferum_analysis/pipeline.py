@@ -183,6 +183,12 @@ _sferum_reset()
 """
 
 
+#: Imported by the week's kernel as it starts, before it takes the first notebook (the
+#: modules of 01_clean: pandas, pyarrow, pandera, the readers), while ``sferum run``
+#: still imports its own and reads the registry.
+KERNEL_IMPORTS = ("import sferum_analysis.steps", "import sferum_analysis.schemas")
+
+
 class _StderrRelay:
     """The kernel process's own stderr (not cell output: a crash in a C extension,
     Python's fatal errors), through a pipe: held until the week's run.log exists
@@ -269,9 +275,12 @@ class SharedKernel:
             self._started = True
             try:
                 # no input history: the run's cells are not the analyst's (and not written
-                # to ~/.ipython's SQLite database after every cell)
+                # to ~/.ipython's SQLite database after every cell); the first notebook's
+                # imports while the run itself still starts
                 run_sync(self.km.start_kernel)(
-                    cwd=str(NOTEBOOKS_DIR), extra_arguments=["--HistoryManager.enabled=False"])
+                    cwd=str(NOTEBOOKS_DIR), extra_arguments=[
+                        "--HistoryManager.enabled=False",
+                        f"--IPKernelApp.exec_lines={json.dumps(list(KERNEL_IMPORTS))}"])
             finally:
                 self._relay.launched()
         return self
@@ -468,8 +477,9 @@ def _execute_each(notebook: str, runs: list[tuple[Path, dict, str]], kernel: Sha
     run_sync(run_all)()
 
 
-#: Added to the publishing workers' niceness: on two cores the kernel and two workers
-#: compete, and the kernel's notebooks are what the last PDFs wait for.
+#: The niceness of the publishing workers and their fork server (at least): on two cores
+#: the kernel and two workers compete, and the kernel's notebooks are what the last PDFs
+#: wait for.
 PUBLISHING_NICENESS = 5
 
 
@@ -480,7 +490,7 @@ def _publish_worker_init() -> None:
     os.environ.setdefault("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
     if hasattr(os, "nice"):  # not on Windows
         with contextlib.suppress(OSError):  # the kernel, on the critical path, goes first
-            os.nice(PUBLISHING_NICENESS)
+            os.nice(max(0, PUBLISHING_NICENESS - os.nice(0)))  # forked: the server's already
     import nbconvert  # noqa: F401
     import typst  # noqa: F401
 
@@ -585,7 +595,8 @@ class _Publisher:
     @classmethod
     def prepare(cls) -> None:
         """Start the process the workers are forked from, and its imports, now (while
-        the kernel starts and cleans), unless the jobs run inline."""
+        the kernel starts and cleans), below the kernel's priority, unless the jobs run
+        inline."""
         if not cls.inline and _publishing_context().get_start_method() == "forkserver":
             import multiprocessing.forkserver
             import signal
@@ -597,12 +608,18 @@ class _Publisher:
             try:
                 previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
             except ValueError:  # not the main thread: nothing to protect here
-                multiprocessing.forkserver.ensure_running()
-                return
+                previous = None
             try:
                 multiprocessing.forkserver.ensure_running()
             finally:
-                signal.signal(signal.SIGINT, previous)
+                if previous is not None:
+                    signal.signal(signal.SIGINT, previous)
+            # its imports (≈ 1 s of CPU) take what the kernel and the run leave of the
+            # two cores, and its workers inherit the priority
+            pid = getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)
+            if pid and hasattr(os, "setpriority"):
+                with contextlib.suppress(OSError):
+                    os.setpriority(os.PRIO_PROCESS, pid, PUBLISHING_NICENESS)
 
     def submit(self, step: str, notebook: Path, fn: Callable, *args, **kw) -> None:
         if self.inline:
@@ -1001,13 +1018,14 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
             site_import = threading.Thread(target=importlib.import_module,
                                            args=("sferum_analysis.site",), daemon=True)
             site_import.start()
+            if publish_report:  # its imports while the kernel starts and cleans
+                _Publisher.prepare()
             folders = ("week", "data_dir", "processed_dir")
             step("очистка выгрузок", CLEAN_NOTEBOOK, *folders)
             site_import.join()
             from . import site
+
             _check_usable(processed_stage, week, logger.info)
-            if publish_report:  # its imports while the metrics and the report compute
-                _Publisher.prepare()
             step("расчёт показателей", METRICS_NOTEBOOK, *folders, "report_dir")
             if publish_report:
                 pub.limit(publishing_workers(

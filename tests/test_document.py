@@ -176,25 +176,31 @@ def test_a_chart_that_cannot_be_drawn_fails_where_it_is_shown():
     jobs = [chart_jobs.ChartJob("ranked_chart", (pd.DataFrame(),), {"title": "t",
                                                                    "region_value": 1.0}),
             chart_jobs.ChartJob("no_such_chart")]
-    ahead = chart_jobs.ChartsAhead(jobs)
+    ahead = chart_jobs.ChartsAhead()
+    ahead.draw(jobs)
     with pytest.raises(AttributeError, match="no_such_chart"):
         ahead.png(1)
     with pytest.raises(StopIteration):  # the empty table has no value column
         ahead.png(0)
 
 
+@pytest.mark.skipif(not chart_jobs.can_fork(), reason="drawing ahead needs fork (Linux)")
 def test_build_report_draws_ahead_unless_one_worker(tmp_path, monkeypatch):
     calls, doc = [], _doc()
-    monkeypatch.setattr(document.Document, "draw_ahead", lambda self: calls.append(self))
+    monkeypatch.setattr(document.Document, "draw_ahead",
+                        lambda self, ahead=None: calls.append(ahead))
     monkeypatch.setattr(document, "build_document", lambda *a, **k: doc)
-    for workers, drawn in ((0, 1), (2, 2), (1, 2)):
-        monkeypatch.setattr(document, "load_report_data",
-                            lambda *a: SimpleNamespace(metrics=None))
-        monkeypatch.setattr(document, "trend_frame", lambda *a, **k: None)
+    monkeypatch.setattr(document, "load_report_data", lambda *a: SimpleNamespace(metrics=None))
+    monkeypatch.setattr(document, "trend_frame", lambda *a, **k: None)
+    for workers, drawn in ((0, 1), (2, 2), (1, 2)):  # 0: by the cores (two here)
         monkeypatch.setattr("sferum_analysis.steps.week_config",
                             lambda *a, w=workers, **k: RunConfig(workers=w))
+        monkeypatch.setattr("sferum_analysis.cleaning.default_workers", lambda: 2)
         rp.build_report(week=WEEK, data_dir=str(tmp_path), report_dir=str(tmp_path / "r"))
         assert len(calls) == drawn
+        assert all(isinstance(ahead, chart_jobs.ChartsAhead) for ahead in calls)
+    for ahead in calls:
+        ahead.close()
 
 
 # --------------------------------------------------------------------------- changes note

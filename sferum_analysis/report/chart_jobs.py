@@ -52,26 +52,45 @@ def can_fork() -> bool:
         "fork" in multiprocessing.get_all_start_methods()
 
 
+def _worker_start() -> None:
+    """The worker: ends with the notebook's process; imports matplotlib while the
+    notebook builds the document (the notebook imports it too, for its own charts)."""
+    from ..signals import die_with_parent
+    from . import charts  # noqa: F401
+
+    die_with_parent()
+
+
 class ChartsAhead:
-    """Draws ``jobs`` (in the order they are shown) two at a time: a forked worker
-    from the last, :meth:`png` from the first. Start it from the main thread (the fork
-    happens here, not in a thread that could copy another thread's held lock)."""
+    """Draws charts two at a time: a forked worker from the last, :meth:`png` from the
+    first. Made before the charts are known (the worker is forked at once and imports
+    matplotlib meanwhile); :meth:`draw` gives it the charts, in the order they are
+    shown. Make it from the main thread (a fork from another thread could copy a lock
+    held by the main one)."""
 
-    def __init__(self, jobs: Sequence[ChartJob]):
-        from ..signals import die_with_parent
-        from . import charts  # noqa: F401 - imported before the fork: the worker has it
-
-        self._jobs = list(jobs)
-        self._todo = list(range(len(self._jobs)))  # not started; the worker takes the last
+    def __init__(self) -> None:
+        self._jobs: list[ChartJob] = []
+        self._todo: list[int] = []  # not started; the worker takes the last
         self._futures: dict[int, Future] = {}
         self._lock = threading.Lock()
         self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
-                                         initializer=die_with_parent)
+                                         initializer=_worker_start)
         weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
-        first = self._submit_next()  # forks the worker
-        if first is not None:
-            threading.Thread(target=self._feed, args=(first,), daemon=True,
-                             name="sferum-charts-ahead").start()
+        self._started = self._pool.submit(int)  # forks the worker now
+
+    def draw(self, jobs: Sequence[ChartJob]) -> None:
+        """Start drawing ``jobs`` (once)."""
+        with self._lock:
+            if self._jobs:
+                raise RuntimeError("charts already given")
+            self._jobs = list(jobs)
+            self._todo = list(range(len(self._jobs)))
+        threading.Thread(target=self._feed, args=(self._started,), daemon=True,
+                         name="sferum-charts-ahead").start()
+
+    def close(self) -> None:
+        """No more charts for the worker (those it drew stay available)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _submit_next(self) -> Future | None:
         with self._lock:
@@ -86,7 +105,7 @@ class ChartsAhead:
             self._futures[index] = future
             return future
 
-    def _feed(self, future: Future) -> None:
+    def _feed(self, future: Future | None) -> None:
         """One chart at a time: the next is given to the worker when it is done with
         the last, so the notebook can still take any chart not yet given."""
         while future is not None:

@@ -170,13 +170,18 @@ class Document:
         return [part.content for key in SECTION_KEYS for part in self.parts(key)
                 if isinstance(part.content, ChartJob)]
 
-    def draw_ahead(self) -> None:
-        """Start drawing the charts on a second core (:class:`~.chart_jobs.ChartsAhead`)
-        before they are shown; nothing changes in what :meth:`show` shows."""
+    def draw_ahead(self, ahead: ChartsAhead | None = None) -> None:
+        """Start drawing the charts on a second core (by ``ahead``, a
+        :class:`~.chart_jobs.ChartsAhead` made before the document, or a new one) before
+        they are shown; nothing changes in what :meth:`show` shows."""
         jobs = self.charts()
-        if self._ahead is None and len(jobs) > 1 and can_fork():
-            self._ahead = ChartsAhead(jobs)
-            self._ahead_index = {id(job): i for i, job in enumerate(jobs)}
+        if self._ahead is not None or len(jobs) < 2 or not can_fork():
+            if ahead is not None:
+                ahead.close()
+            return
+        self._ahead = ahead or ChartsAhead()
+        self._ahead.draw(jobs)
+        self._ahead_index = {id(job): i for i, job in enumerate(jobs)}
 
     def png(self, part: Part) -> bytes:
         """A chart part's PNG (the one drawn ahead, if it was)."""
@@ -347,11 +352,14 @@ def build_report(*, week: str, data_dir: str = "", processed_dir: str = "",
     processed = Path(processed_dir) if processed_dir else paths.processed_week(week)
     out_dir = Path(report_dir) if report_dir else paths.report_week(week)
     config = week_config(processed, data_dir, target_pct=target_pct, edition=edition)
+    # the chart worker imports matplotlib while the document is built
+    ahead = ChartsAhead() if (config.workers or default_workers()) > 1 and can_fork() \
+        else None
     data = load_report_data(processed, week)
     trend = trend_frame(WeekStore(Paths(paths.data_dir, out_dir.parent)), week, data.metrics,
                         rule=config.rule)
     doc = build_document(data, trend, config, out_dir=out_dir,
                          tiles=region_list(paths).tiles())
-    if (config.workers or default_workers()) > 1:
-        doc.draw_ahead()
+    if ahead is not None:
+        doc.draw_ahead(ahead)
     return doc
