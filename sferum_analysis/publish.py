@@ -589,22 +589,31 @@ def write_xlsx(
     props.created = props.modified = _XLSX_TIMESTAMP
     buffer = io.BytesIO()
     # ExcelWriter directly: openpyxl's save_workbook() would stamp "modified" with now.
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with _FixedZip(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(workbook, archive).save()
-    return _write_bytes_atomically(Path(out), _normalize_zip(buffer.getvalue()))
+    return _write_bytes_atomically(Path(out), buffer.getvalue())
 
 
-def _normalize_zip(data: bytes) -> bytes:
-    """Repack a zip with fixed member timestamps and permissions."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            member = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIMESTAMP)
-            member.compress_type = zipfile.ZIP_DEFLATED
-            member.external_attr = 0o644 << 16
-            dst.writestr(member, src.read(info.filename))
-    return out.getvalue()
+def _zip_member(name: str) -> zipfile.ZipInfo:
+    """A zip member with a fixed timestamp and permissions (reruns give the same bytes)."""
+    member = zipfile.ZipInfo(name, date_time=_ZIP_TIMESTAMP)
+    member.compress_type = zipfile.ZIP_DEFLATED
+    member.external_attr = 0o644 << 16
+    return member
+
+
+class _FixedZip(zipfile.ZipFile):
+    """A zip whose every member is a :func:`_zip_member`, as openpyxl writes it: its
+    parts as strings (``writestr``) and its sheets from temporary files (``write``)."""
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+        name = zinfo_or_arcname.filename if isinstance(zinfo_or_arcname, zipfile.ZipInfo) \
+            else zinfo_or_arcname
+        super().writestr(_zip_member(name), data)
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        with open(filename, "rb") as fh:
+            self.writestr(arcname or os.path.basename(filename), fh.read())
 
 
 def _sheet_names(keys: Iterable[str]) -> list[str]:

@@ -641,7 +641,11 @@ def test_xlsx_is_deterministic(workbook_path: Path, tmp_path: Path) -> None:
     again = write_xlsx(_tables(), tmp_path / "again.xlsx", **kwargs)
     assert again.read_bytes() == workbook_path.read_bytes()
     with zipfile.ZipFile(again) as archive:
-        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        members = archive.infolist()
+        assert {info.date_time for info in members} == {(1980, 1, 1, 0, 0, 0)}
+        assert {info.external_attr >> 16 for info in members} == {0o644}
+        assert {info.compress_type for info in members} == {zipfile.ZIP_DEFLATED}
+        assert any(info.filename.startswith("xl/worksheets/") for info in members)
         core = archive.read("docProps/core.xml").decode()
     assert "2000-01-01T00:00:00Z" in core
 
