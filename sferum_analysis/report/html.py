@@ -224,12 +224,15 @@ def table_html(frame: pd.DataFrame, *, hide: Iterable[str] = (COL_NOTE,),
         + "</tr></thead>")
     out.append("<tbody>")
     shown = frame if limit is None else frame.head(limit)
-    for index, rec in shown.iterrows():
-        row_classes = str(classes.loc[index] or "").strip()
+    dtypes = [frame[column].dtype for column in columns]
+    # the rows column by column (Python scalars, as a row of iterrows gives them)
+    rows = zip(*(shown[column] for column in columns), strict=True) if columns \
+        else iter([()] * len(shown))
+    for row_class, values in zip(list(classes)[:len(shown)], rows, strict=True):
+        row_classes = str(row_class or "").strip()
         cells = []
-        for column in columns:
-            value = rec[column]
-            text = _cell_text(column, value, frame[column].dtype)
+        for column, value, dtype in zip(columns, values, dtypes, strict=True):
+            text = _cell_text(column, value, dtype)
             cell_class = _delta_class(column, value)
             if cell_class or column in (COL_RANK_CHANGE, COL_TARGET_GAP) \
                     or (is_change_column(column) and text != DASH):
