@@ -483,7 +483,7 @@ def _execute_each(notebook: str, runs: list[tuple[Path, dict, str]], kernel: Sha
 #: The niceness of the publishing workers and their fork server (at least): on two cores
 #: the kernel and two workers compete, and the kernel's notebooks are what the last PDFs
 #: wait for.
-PUBLISHING_NICENESS = 5
+PUBLISHING_NICENESS = 10
 
 
 def _publish_worker_init() -> None:
