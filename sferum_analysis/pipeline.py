@@ -128,13 +128,24 @@ class RunResult:
 Notify = Callable[[str], None]
 
 
+def kernel_command(argv: list[str]) -> list[str]:
+    """The kernel spec's command with :mod:`sferum_analysis.run_kernel` in place of
+    ``ipykernel_launcher`` (and without ``-Xfrozen_modules=off``, which only the debugger
+    needs); another kernel command is left as it is."""
+    if "ipykernel_launcher" not in argv:
+        return list(argv)
+    return [("sferum_analysis.run_kernel" if arg == "ipykernel_launcher" else arg)
+            for arg in argv if arg != "-Xfrozen_modules=off"]
+
+
 def _kernel_manager_class(stderr: int | None = None):
     """A kernel manager for notebook runs.
 
     Kernels talk over IPC sockets in a private temporary folder (not TCP ports, and not
     ``kernel-ipc-N`` files in the working directory that parallel runs could share).
     The kernel process's own stderr (not cell output) goes to the file descriptor
-    ``stderr`` (:class:`_StderrRelay`: run.log).
+    ``stderr`` (:class:`_StderrRelay`: run.log). The kernel is ipykernel's, started by
+    :mod:`sferum_analysis.run_kernel` (:func:`kernel_command`).
     """
     import tempfile
 
@@ -152,7 +163,7 @@ def _kernel_manager_class(stderr: int | None = None):
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             if stderr is not None:
                 kw["stderr"] = stderr
-            return await super()._async_launch_kernel(kernel_cmd, **kw)
+            return await super()._async_launch_kernel(kernel_command(kernel_cmd), **kw)
 
         async def _async_cleanup_resources(self, restart: bool = False) -> None:
             await super()._async_cleanup_resources(restart=restart)
@@ -185,11 +196,8 @@ _sferum_reset()
 
 #: Run by the week's kernel as it starts, before it takes the first notebook, while
 #: ``sferum run`` still imports its own modules and reads the registry: the imports of
-#: 01_clean (pandas, pyarrow, pandera, the readers). pandera imports hypothesis when it is
-#: installed (a test dependency), for data synthesis no run uses: 0.2 s at the first
-#: validation; the run's kernel does without it.
-KERNEL_IMPORTS = ("import sys; sys.modules.setdefault('hypothesis', None)",
-                  "import sferum_analysis.steps", "import sferum_analysis.schemas")
+#: 01_clean (pandas, pyarrow, pandera, the readers).
+KERNEL_IMPORTS = ("import sferum_analysis.steps", "import sferum_analysis.schemas")
 
 
 class _StderrRelay:

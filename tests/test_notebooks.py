@@ -109,3 +109,42 @@ def test_shared_kernel_gives_each_notebook_an_empty_namespace(tmp_path, monkeypa
     executed = [nbformat.read(tmp_path / "out" / n, as_version=4) for n in ("a.ipynb", "b.ipynb")]
     assert all(not c.get("outputs") for nb in executed for c in nb.cells)  # no error output
     assert not kernel.km.has_kernel  # shut down on leaving the block
+
+
+def test_the_runs_kernel_starts_with_the_cleaning_modules_and_without_the_debugger(
+        tmp_path, monkeypatch):
+    """The week's kernel (pipeline.run_kernel) has imported 01_clean's modules before the
+    first notebook, does without debugpy and hypothesis, and its own stderr, written
+    before the log file was known, ends up in that file."""
+    from sferum_analysis import pipeline
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import os, sys\n"
+        "assert 'sferum_analysis.steps' in sys.modules, 'not imported at start'\n"
+        "assert sys.modules['debugpy'] is None and sys.modules['hypothesis'] is None\n"
+        "os.write(2, b'stderr of the kernel process\\n')")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, tmp_path / "k.ipynb")
+    monkeypatch.setattr(pipeline, "NOTEBOOKS_DIR", tmp_path)
+    log = tmp_path / "run.log"
+    kernel = pipeline.SharedKernel().start()  # before the log's folder exists, as a run
+    with kernel:
+        pipeline._execute("k.ipynb", tmp_path / "out" / "k.ipynb", {}, "k", kernel=kernel)
+        kernel.log_to(log)
+    executed = nbformat.read(tmp_path / "out" / "k.ipynb", as_version=4)
+    assert not executed.cells[0].get("outputs")  # the assertions held
+    assert "stderr of the kernel process" in log.read_text(encoding="utf-8")
+    kernel.close()  # a second close does nothing
+
+
+def test_kernel_command_replaces_only_ipykernels_launcher():
+    from sferum_analysis.pipeline import kernel_command
+
+    spec = ["/venv/bin/python", "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f",
+            "{connection_file}"]
+    assert kernel_command(spec) == ["/venv/bin/python", "-m", "sferum_analysis.run_kernel",
+                                    "-f", "{connection_file}"]
+    other = ["/opt/conda/bin/python", "-Xfrozen_modules=off", "-m", "other_kernel", "-f", "c"]
+    assert kernel_command(other) == other
