@@ -562,8 +562,7 @@ def write_xlsx(
     range, so that sorting the table never mixes it into the ranking. The DataFrame
     index is not written (``reset_index()`` first if it matters).
     """
-    from openpyxl import Workbook
-    from openpyxl.writer.excel import ExcelWriter
+    import xlsxwriter
 
     if not sheets:
         raise ValueError("нет ни одной таблицы для XLSX")
@@ -577,21 +576,19 @@ def write_xlsx(
     if unknown_percent:
         raise ValueError(f"процентных столбцов нет ни в одной таблице: {unknown_percent}")
 
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for (key, frame), name in zip(sheets.items(), _sheet_names(sheets), strict=True):
-        _fill_sheet(workbook.create_sheet(name), frame, percent=percent,
-                    title=titles.get(key), total_labels=set(total_labels))
-
-    props = workbook.properties
-    props.creator = "sferum_analysis"
-    props.lastModifiedBy = None
-    props.created = props.modified = _XLSX_TIMESTAMP
     buffer = io.BytesIO()
-    # ExcelWriter directly: openpyxl's save_workbook() would stamp "modified" with now.
-    with _FixedZip(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(workbook, archive).save()
-    return _write_bytes_atomically(Path(out), buffer.getvalue())
+    # cells are written by type (write_string and so on): no text becomes a formula, a
+    # number or a link
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                            "strings_to_numbers": False,
+                                            "strings_to_urls": False})
+    workbook.set_properties({"author": "sferum_analysis", "created": _XLSX_TIMESTAMP})
+    formats = _Formats(workbook)
+    for (key, frame), name in zip(sheets.items(), _sheet_names(sheets), strict=True):
+        _fill_sheet(workbook.add_worksheet(name), formats, frame, percent=percent,
+                    title=titles.get(key), total_labels=set(total_labels))
+    workbook.close()
+    return _write_bytes_atomically(Path(out), _normalize_zip(buffer.getvalue()))
 
 
 def _zip_member(name: str) -> zipfile.ZipInfo:
@@ -602,18 +599,14 @@ def _zip_member(name: str) -> zipfile.ZipInfo:
     return member
 
 
-class _FixedZip(zipfile.ZipFile):
-    """A zip whose every member is a :func:`_zip_member`, as openpyxl writes it: its
-    parts as strings (``writestr``) and its sheets from temporary files (``write``)."""
-
-    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
-        name = zinfo_or_arcname.filename if isinstance(zinfo_or_arcname, zipfile.ZipInfo) \
-            else zinfo_or_arcname
-        super().writestr(_zip_member(name), data)
-
-    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
-        with open(filename, "rb") as fh:
-            self.writestr(arcname or os.path.basename(filename), fh.read())
+def _normalize_zip(data: bytes) -> bytes:
+    """Repack a zip with fixed member timestamps and permissions (:func:`_zip_member`)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(_zip_member(info.filename), src.read(info.filename))
+    return out.getvalue()
 
 
 def _sheet_names(keys: Iterable[str]) -> list[str]:
@@ -641,66 +634,83 @@ def _column_label(column: Any) -> str:
     return str(column)
 
 
-def _fill_sheet(ws: Any, frame: pd.DataFrame, *, percent: set[str], title: str | None,
-                total_labels: set[str] = frozenset()) -> None:
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
+class _Formats:
+    """The workbook's cell formats, each made once (XlsxWriter keeps one per use)."""
 
-    header_font = Font(bold=True)
-    header_fill = PatternFill(fill_type="solid", start_color="FFDDE6F0", end_color="FFDDE6F0")
-    header_alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    thin = Side(style="thin", color="FF9AA5B1")
-    header_border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    HEADER = {"bold": True, "bg_color": "#DDE6F0", "pattern": 1, "align": "center",
+              "valign": "vcenter", "text_wrap": True, "border": 1, "border_color": "#9AA5B1"}
+    TITLE = {"bold": True, "font_size": 13}
 
-    header_row = 1
+    def __init__(self, workbook: Any):
+        self._workbook = workbook
+        self._made: dict[tuple, Any] = {}
+
+    def get(self, number_format: str | None = None, bold: bool = False, **extra: Any) -> Any:
+        key = (number_format, bold, tuple(sorted(extra.items())))
+        if key not in self._made:
+            spec = dict(extra)
+            if number_format:
+                spec["num_format"] = number_format
+            if bold:
+                spec["bold"] = True
+            self._made[key] = self._workbook.add_format(spec) if spec else None
+        return self._made[key]
+
+
+def _fill_sheet(ws: Any, formats: _Formats, frame: pd.DataFrame, *, percent: set[str],
+                title: str | None, total_labels: set[str] = frozenset()) -> None:
+    header_row = 0  # rows and columns count from 0 in XlsxWriter
     if title is not None:
-        ws.cell(row=1, column=1, value=_excel_text(title)).font = Font(bold=True, size=13)
-        header_row = 2
+        ws.write_string(0, 0, _excel_text(title), formats.get(**_Formats.TITLE))
+        header_row = 1
 
     labels = [_column_label(c) for c in frame.columns]
     is_percent = [label in percent for label in labels]
     widths = [min(len(label), 40) for label in labels]
-    for j, label in enumerate(labels, start=1):
-        cell = ws.cell(row=header_row, column=j, value=_excel_text(label))
-        cell.font = header_font
-        cell.fill = header_fill
-        cell.alignment = header_alignment
-        cell.border = header_border
+    header = formats.get(**_Formats.HEADER)
+    for j, label in enumerate(labels):
+        ws.write_string(header_row, j, _excel_text(label), header)
 
-    for i, row in enumerate(frame.itertuples(index=False, name=None), start=header_row + 1):
-        for j, raw in enumerate(row, start=1):
-            value, number_format = _excel_value(raw)
-            if value is None:
-                continue
-            cell = ws.cell(row=i, column=j, value=value)
-            if is_percent[j - 1] and isinstance(value, int | float) \
-                    and not isinstance(value, bool):
-                number_format = PERCENT_FORMAT
-            if number_format:
-                cell.number_format = number_format
-            widths[j - 1] = max(widths[j - 1], _display_width(value, is_percent[j - 1]))
-
-    for j, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60)
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=1).coordinate
     has_total = len(frame) > 0 and any(
         isinstance(v, str) and v in total_labels for v in frame.iloc[-1].tolist())
-    if has_total:
-        for cell in ws[header_row + len(frame)]:
-            cell.font = Font(bold=True)
+    last = header_row + len(frame)
+    for i, row in enumerate(frame.itertuples(index=False, name=None), start=header_row + 1):
+        bold = has_total and i == last
+        for j, raw in enumerate(row):
+            value, number_format = _excel_value(raw)
+            if value is None:
+                if bold:
+                    ws.write_blank(i, j, None, formats.get(bold=True))
+                continue
+            if isinstance(value, bool):
+                ws.write_boolean(i, j, value, formats.get(number_format, bold))
+            elif isinstance(value, int | float):
+                if is_percent[j]:
+                    number_format = PERCENT_FORMAT
+                ws.write_number(i, j, value, formats.get(number_format, bold))
+            elif isinstance(value, dt.date):
+                ws.write_datetime(i, j, value, formats.get(number_format, bold))
+            else:
+                ws.write_string(i, j, value, formats.get(number_format, bold))
+            widths[j] = max(widths[j], _display_width(value, is_percent[j]))
+
+    for j, width in enumerate(widths):
+        ws.set_column(j, j, min(max(width + 2, 8), 60))
+    ws.freeze_panes(header_row + 1, 0)
     if labels:
-        last = f"{get_column_letter(len(labels))}{header_row + len(frame) - has_total}"
-        ws.auto_filter.ref = f"A{header_row}:{last}"
+        ws.autofilter(header_row, 0, max(header_row, last - has_total), len(labels) - 1)
+
+
+#: Control characters an XLSX cell cannot hold (those openpyxl refuses as well).
+_ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 
 def _excel_text(text: str) -> str:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return neutralize_formula(ILLEGAL_CHARACTERS_RE.sub("", text))
+    return neutralize_formula(_ILLEGAL_CHARACTERS_RE.sub("", text))
 
 
 def _excel_value(value: Any) -> tuple[Any, str | None]:
-    """A cell value openpyxl can store (None = empty cell) and its number format."""
+    """A cell value an XLSX can store (None = empty cell) and its number format."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None, None
     if isinstance(value, str):
