@@ -9,9 +9,10 @@ this one, ``--repeat`` times (interleaved, the best wall time is kept):
   filter the reporting date, count persons and active per organisation;
 * ``ingest`` -- ``sferum_analysis.steps.clean_step`` alone (read, clean, validate, write
   Parquet) in a fresh interpreter; the clean time without the imports is reported too;
-* ``run``    -- ``sferum run WEEK`` (notebooks 01-03, HTML/PDF/XLSX, the МО pages, the index,
-  atomic publication); after the K = 1 runs, ``sferum status`` and ``sferum run --pending``
-  with nothing to do.
+* ``run``    -- ``sferum run WEEK`` in the user's weekly case: the week before
+  (``PREVIOUS``) published once, untimed, then WEEK's own outputs deleted before every
+  repeat (notebooks 01-03, HTML/PDF/XLSX, the МО pages, the index, atomic publication);
+  after the K = 1 runs, ``sferum status`` and ``sferum run --pending`` with nothing to do.
 
 ``--ingest-k`` (default 1,10,50) adds ingest-only measurements (is the time linear in
 rows?) and ``--memory-k`` (default 50) a whole run for peak memory.
@@ -39,6 +40,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import date
 from importlib import metadata
 from pathlib import Path
 
@@ -46,6 +48,9 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 WORK = BENCH / "work"
 WEEK = "2024-01-29"
+#: The user's weekly case: the week before is published once (not timed) before the
+#: timed runs of WEEK, which then compare with it (trend charts, changes, heat map).
+PREVIOUS = "2024-01-22"
 PY = sys.executable
 SFERUM = str(Path(PY).with_name("sferum"))
 LIBRARIES = ("pandas", "numpy", "pyarrow", "python-calamine", "openpyxl", "xlrd", "pandera",
@@ -148,7 +153,8 @@ def data_dir(k: int) -> Path:
     import scale_region
 
     out = scale_region.default_out(k)
-    stamp = scale_region.scale(k, out)
+    stamp = scale_region.scale(k, out, weeks=[date.fromisoformat(PREVIOUS),
+                                              date.fromisoformat(WEEK)])
     print(f"K={k}: {stamp['organisations']} organisations, {stamp['export_files']} files, "
           f"{stamp['export_bytes'] / 1e6:.1f} MB", file=sys.stderr, flush=True)
     return out
@@ -200,10 +206,27 @@ def ingest_child(data: str, out: str, workers: str, result_file: str) -> int:
     return 0
 
 
-def run_whole(k: int, data: Path, workers: int) -> dict:
+def publish_previous(k: int, data: Path, workers: int) -> None:
+    """The week before WEEK, published once (not timed): the user's weekly case."""
     reports = WORK / f"k{k}" / "reports"
+    if (reports / PREVIOUS / "manifest.json").is_file() \
+            and (data / "processed" / PREVIOUS).is_dir():
+        return
     shutil.rmtree(reports, ignore_errors=True)
     shutil.rmtree(data / "processed", ignore_errors=True)
+    measure([SFERUM, "run", PREVIOUS, "--data-dir", str(data), "--reports-dir", str(reports),
+             "--workers", str(workers)], WORK / f"k{k}" / "run_previous.log")
+    if not (reports / PREVIOUS / "manifest.json").is_file():
+        raise SystemExit(f"K={k}: the previous week {PREVIOUS} was not published")
+
+
+def run_whole(k: int, data: Path, workers: int) -> dict:
+    """``sferum run WEEK`` with the previous week published: WEEK's own outputs are
+    deleted first, so every repeat processes and publishes it as new."""
+    reports = WORK / f"k{k}" / "reports"
+    publish_previous(k, data, workers)
+    shutil.rmtree(reports / WEEK, ignore_errors=True)
+    shutil.rmtree(data / "processed" / WEEK, ignore_errors=True)
     result = measure([SFERUM, "run", WEEK, "--data-dir", str(data), "--reports-dir",
                       str(reports), "--workers", str(workers)], WORK / f"k{k}" / "run.log")
     import pyarrow.parquet as pq
@@ -235,7 +258,7 @@ def run_noop(k: int, data: Path) -> dict:
                           str(reports)], WORK / f"k{k}" / f"{name}.log")["wall_s"]
                  for _ in range(5)]
         out[name] = {"wall_s": min(walls), "wall_all_s": walls}
-    if "Недель: 1, требуют обработки: 0" not in (WORK / f"k{k}" / "status.log").read_text(
+    if "Недель: 2, требуют обработки: 0" not in (WORK / f"k{k}" / "status.log").read_text(
             encoding="utf-8"):
         raise SystemExit("sferum status: the week is not published as expected")
     return out
