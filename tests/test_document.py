@@ -179,9 +179,9 @@ def test_a_chart_that_cannot_be_drawn_fails_where_it_is_shown():
     ahead = chart_jobs.ChartsAhead()
     ahead.draw(jobs)
     with pytest.raises(AttributeError, match="no_such_chart"):
-        ahead.png(1)
+        ahead.png(jobs[1])
     with pytest.raises(StopIteration):  # the empty table has no value column
-        ahead.png(0)
+        ahead.png(jobs[0])
 
 
 @pytest.mark.skipif(not chart_jobs.can_fork(), reason="drawing ahead needs fork (Linux)")

@@ -70,6 +70,7 @@ class ChartsAhead:
 
     def __init__(self) -> None:
         self._jobs: list[ChartJob] = []
+        self._index: dict[int, int] = {}  # id of a job -> its position in _jobs
         self._todo: list[int] = []  # not started; the worker takes the last
         self._futures: dict[int, Future] = {}
         self._lock = threading.Lock()
@@ -84,6 +85,7 @@ class ChartsAhead:
             if self._jobs:
                 raise RuntimeError("charts already given")
             self._jobs = list(jobs)
+            self._index = {id(job): i for i, job in enumerate(self._jobs)}
             self._todo = list(range(len(self._jobs)))
         threading.Thread(target=self._feed, args=(self._started,), daemon=True,
                          name="sferum-charts-ahead").start()
@@ -113,11 +115,12 @@ class ChartsAhead:
             future = self._submit_next()
         self._pool.shutdown(wait=False)
 
-    def png(self, index: int) -> bytes:
-        """The PNG of job ``index``: the worker's, or drawn now if the worker has not
-        started it (or failed: drawn again here)."""
+    def png(self, job: ChartJob) -> bytes:
+        """The PNG of ``job``: the worker's, or drawn now if the worker has not started
+        it (or failed: drawn again here; a job not given to :meth:`draw`: drawn here)."""
         with self._lock:
-            future = self._futures.get(index)
+            index = self._index.get(id(job))
+            future = self._futures.get(index) if index is not None else None
             if future is None and index in self._todo:
                 self._todo.remove(index)
         if future is not None:
@@ -125,4 +128,4 @@ class ChartsAhead:
                 return future.result()
             except Exception:  # noqa: BLE001 - drawn again here, where a failure is seen
                 pass
-        return self._jobs[index]()
+        return job()

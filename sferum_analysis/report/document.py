@@ -155,9 +155,8 @@ class Document:
     sheet_titles: dict[str, str]
     #: Where :meth:`write_xlsx` writes the workbook (``report_dir`` of the notebook).
     out_dir: Path | None = None
-    #: The charts being drawn ahead (:meth:`draw_ahead`), and each chart's index there.
+    #: The charts being drawn ahead (:meth:`draw_ahead`).
     _ahead: ChartsAhead | None = field(default=None, init=False, repr=False)
-    _ahead_index: dict[int, int] = field(default_factory=dict, init=False, repr=False)
 
     def parts(self, key: str) -> tuple[Part, ...]:
         """The parts of a section; none for a section this document does not have."""
@@ -181,14 +180,11 @@ class Document:
             return
         self._ahead = ahead or ChartsAhead()
         self._ahead.draw(jobs)
-        self._ahead_index = {id(job): i for i, job in enumerate(jobs)}
 
     def png(self, part: Part) -> bytes:
         """A chart part's PNG (the one drawn ahead, if it was)."""
-        index = self._ahead_index.get(id(part.content))
-        if self._ahead is not None and index is not None:
-            return self._ahead.png(index)
-        return part.content()  # type: ignore[operator, return-value]
+        job = part.content  # a ChartJob: the part is a chart
+        return job() if self._ahead is None else self._ahead.png(job)  # type: ignore[operator, arg-type]
 
     def show(self, key: str) -> None:
         """Display a section's parts in the notebook (one output per part)."""
