@@ -194,12 +194,6 @@ _sferum_reset()
 """
 
 
-#: Run by the week's kernel as it starts, before it takes the first notebook, while
-#: ``sferum run`` still imports its own modules and reads the registry: the imports of
-#: 01_clean (pandas, pyarrow, pandera, the readers).
-KERNEL_IMPORTS = ("import sferum_analysis.steps", "import sferum_analysis.schemas")
-
-
 class _StderrRelay:
     """The kernel process's own stderr (not cell output: a crash in a C extension,
     Python's fatal errors), through a pipe: held until the week's run.log exists
@@ -286,12 +280,9 @@ class SharedKernel:
             self._started = True
             try:
                 # no input history: the run's cells are not the analyst's (and not written
-                # to ~/.ipython's SQLite database after every cell); the first notebook's
-                # imports while the run itself still starts
+                # to ~/.ipython's SQLite database after every cell)
                 run_sync(self.km.start_kernel)(
-                    cwd=str(NOTEBOOKS_DIR), extra_arguments=[
-                        "--HistoryManager.enabled=False",
-                        f"--IPKernelApp.exec_lines={json.dumps(list(KERNEL_IMPORTS))}"])
+                    cwd=str(NOTEBOOKS_DIR), extra_arguments=["--HistoryManager.enabled=False"])
             finally:
                 self._relay.launched()
         return self

@@ -7,6 +7,9 @@ what a scheduled run never uses and every start would pay for.
 * hypothesis: pandera imports it when it is installed (a test dependency), for data
   synthesis; 0.2 s at the first validation.
 
+And it imports the modules of 01_clean (:data:`IMPORTED`: pandas, pyarrow, pandera, the
+readers) as it starts, while ``sferum run`` still imports its own and reads the registry.
+
 :func:`sferum_analysis.pipeline.kernel_command` puts this module in place of
 ``ipykernel_launcher`` in the command of the kernel spec.
 """
@@ -19,6 +22,8 @@ from pathlib import Path
 #: Modules the run's kernel does without (an import of them raises ImportError, which
 #: ipykernel and pandera expect when they are not installed).
 LEFT_OUT = ("debugpy", "hypothesis")
+#: Imported before the kernel takes its first notebook.
+IMPORTED = ("sferum_analysis.steps", "sferum_analysis.schemas")
 
 if __name__ == "__main__":
     for name in LEFT_OUT:
@@ -27,6 +32,11 @@ if __name__ == "__main__":
     # back by the shell)
     if sys.path[0] == "" or Path(sys.path[0]) == Path.cwd():
         del sys.path[0]
+
+    import importlib
+
+    for name in IMPORTED:
+        importlib.import_module(name)
 
     from ipykernel import kernelapp
 
