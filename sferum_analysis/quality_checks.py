@@ -163,13 +163,18 @@ def quota_jump_findings(persons: pd.DataFrame, prev_persons: pd.DataFrame | None
     both["_jump"] = ((both["_prev_total"] <= near_zero)
                      & (both["messages_7d"] == quota_messages)
                      & (both["calls_7d"] == quota_calls))
+    counts = both.groupby("org_id", sort=True, observed=True)["_jump"].agg(["size", "sum"])
+    flagged = counts[(counts["sum"] >= min_persons)
+                     & (counts["sum"] >= min_share * counts["size"])]
+    if flagged.empty:
+        return out
+    # the first jumped row (file, row) of each flagged organisation
+    jumped = both[both["_jump"] & both["org_id"].isin(flagged.index)]
+    firsts = jumped.sort_values(["org_id", "file", "row"], kind="stable").drop_duplicates("org_id")
     info = orgs.set_index("org_id")
-    for org_id, group in both.groupby("org_id", sort=True):
-        jumped = group[group["_jump"]]
-        n, k = len(group), len(jumped)
-        if k < min_persons or k < min_share * n:
-            continue
-        first = jumped.sort_values(["file", "row"]).iloc[0]
+    for first in firsts.itertuples(index=False):
+        org_id = first.org_id
+        n, k = int(flagged.at[org_id, "size"]), int(flagged.at[org_id, "sum"])
         org = info.loc[org_id] if org_id in info.index else None
         label = (_org_label(org["org_name"], org["mo"], org["org_type"]) if org is not None
                  else f"организация {org_id}")
@@ -181,7 +186,7 @@ def quota_jump_findings(persons: pd.DataFrame, prev_persons: pd.DataFrame | None
             f"счётчики выросли с почти нуля (не больше {near_zero} за 7 дней) ровно до порога "
             f"({quota}). Похоже на активность для статистики; проверьте (первая такая строка "
             "указана)",
-            str(first["file"]), int(first["row"]), str(org_id),
+            str(first.file), int(first.row), str(org_id),
         ))
     return out
 
