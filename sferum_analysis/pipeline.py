@@ -194,6 +194,11 @@ _sferum_reset()
 """
 
 
+#: :meth:`SharedKernel.prepare_charts`: the report's chart workers are forked before the
+#: metrics step, and import matplotlib on the core it leaves free.
+_PREPARE_CHARTS = '__import__("sferum_analysis.report.chart_jobs", fromlist=["_"]).prepare()'
+
+
 class _StderrRelay:
     """The kernel process's own stderr (not cell output: a crash in a C extension,
     Python's fatal errors), through a pipe: held until the week's run.log exists
@@ -310,6 +315,13 @@ class SharedKernel:
             self._used = True
             return
         kc.execute(_RESET, silent=True, store_history=False)
+
+    def prepare_charts(self) -> None:
+        """Have the kernel fork the report's chart workers now (:func:`~.report.
+        chart_jobs.prepare`): the request is only sent, and handled before the next
+        notebook's first cell, as :meth:`fresh_namespace`'s is; it defines no name."""
+        if self.notebook_client is not None:
+            self.notebook_client.execute(_PREPARE_CHARTS, silent=True, store_history=False)
 
     def __exit__(self, *exc: object) -> None:
         """Shut the kernel down (again: nothing)."""
@@ -1028,6 +1040,10 @@ def _run_one_week(week: str, paths: Paths, config: RunConfig, notify: Notify,
             from . import site
 
             _check_usable(processed_stage, week, logger.info)
+            from .cleaning import default_workers
+
+            if publish_report and (config.workers or default_workers()) > 1:
+                kernel.prepare_charts()
             step("расчёт показателей", METRICS_NOTEBOOK, *folders, "report_dir")
             if publish_report:
                 pub.limit(publishing_workers(

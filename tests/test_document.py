@@ -5,6 +5,7 @@ notebook itself: thin, in the document's order, with the document's page breaks.
 from __future__ import annotations
 
 import ast
+import multiprocessing
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -165,8 +166,11 @@ def test_charts_drawn_ahead_are_the_charts_drawn_when_shown():
 def test_a_dead_chart_worker_changes_nothing_but_the_time():
     doc = _doc()
     expected = [job() for job in doc.charts()]
+    before = set(multiprocessing.active_children())
     doc.draw_ahead()
-    for process in list(doc._ahead._pool._processes.values()):
+    workers = set(multiprocessing.active_children()) - before
+    assert len(workers) == chart_jobs.CHART_WORKERS
+    for process in workers:
         process.kill()  # killed before, or while, it draws
     assert _pngs(doc) == expected
 
@@ -201,6 +205,34 @@ def test_build_report_draws_ahead_unless_one_worker(tmp_path, monkeypatch):
         assert all(isinstance(ahead, chart_jobs.ChartsAhead) for ahead in calls)
     for ahead in calls:
         ahead.close()
+
+
+@pytest.mark.skipif(not chart_jobs.can_fork(), reason="drawing ahead needs fork (Linux)")
+def test_build_report_takes_the_chart_workers_prepared_before_it(tmp_path, monkeypatch):
+    """``sferum run`` forks the workers before the metrics step (chart_jobs.prepare):
+    the report uses those, once; with ``workers = 1`` it closes them and uses none."""
+    calls, doc = [], _doc()
+    monkeypatch.setattr(document.Document, "draw_ahead",
+                        lambda self, ahead=None: calls.append(ahead))
+    monkeypatch.setattr(document, "build_document", lambda *a, **k: doc)
+    monkeypatch.setattr(document, "load_report_data", lambda *a: SimpleNamespace(metrics=None))
+    monkeypatch.setattr(document, "trend_frame", lambda *a, **k: None)
+    monkeypatch.setattr("sferum_analysis.cleaning.default_workers", lambda: 2)
+    for workers in (2, 1):
+        monkeypatch.setattr("sferum_analysis.steps.week_config",
+                            lambda *a, w=workers, **k: RunConfig(workers=w))
+        chart_jobs.prepare()
+        prepared = chart_jobs._prepared
+        assert isinstance(prepared, chart_jobs.ChartsAhead)
+        chart_jobs.prepare()  # once
+        assert chart_jobs._prepared is prepared
+        rp.build_report(week=WEEK, data_dir=str(tmp_path), report_dir=str(tmp_path / "r"))
+        assert chart_jobs.take_prepared() is None  # taken
+        if workers == 2:
+            assert calls == [prepared]
+            prepared.close()
+        else:
+            assert len(calls) == 1  # not drawn ahead (closed): drawn in the notebook
 
 
 # --------------------------------------------------------------------------- changes note

@@ -1,18 +1,19 @@
-"""The report's charts as jobs, and drawing them ahead on a second core.
+"""The report's charts as jobs, and drawing them ahead in worker processes.
 
 A chart of the report is a :class:`ChartJob`: the name of a function of :mod:`.charts`
 and its arguments (DataFrames, numbers, texts), so that another process can draw it. A
-chart takes 0.3-0.6 s of matplotlib, the report has three to six of them, and while
-the notebook draws them the second core is idle. :class:`ChartsAhead` forks one worker
-from the notebook's process that draws the charts from the last one backwards while
-the notebook draws them from the first, as it shows them: a chart the worker has not
-started is drawn where it is asked for. On two cores the charts take about half the
-time.
+chart takes 0.2-0.8 s of matplotlib and the report has three to six of them.
+:class:`ChartsAhead` forks two workers from the notebook's process that import
+matplotlib and draw the charts, both at once, the costliest (the last shown) first; the
+notebook only waits for each PNG as it shows it, and never imports matplotlib itself
+(0.7 s). ``sferum run`` makes it before the metrics step (:func:`prepare`), whose one
+core leaves the other to the workers' imports; the report's :func:`~.document.
+build_report` takes it (:func:`take_prepared`), or makes its own in JupyterLab.
 
-The PNG bytes are the same either way (the same code in the same state: the worker is
-a fork of the notebook's process, made after matplotlib was imported). A worker that
-fails or dies changes nothing but the time: the chart is drawn again by the notebook
-(a chart that cannot be drawn fails there, with the notebook's own traceback).
+The PNG bytes are the same either way (the same code in the same state: the workers
+are forks of the notebook's process). A worker that fails or dies changes nothing but
+the time: the chart is drawn again by the notebook (a chart that cannot be drawn fails
+there, with the notebook's own traceback).
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ import weakref
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+
+#: Worker processes of :class:`ChartsAhead` (the notebook's process waits meanwhile).
+CHART_WORKERS = 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,8 +57,7 @@ def can_fork() -> bool:
 
 
 def _worker_start() -> None:
-    """The worker: ends with the notebook's process; imports matplotlib while the
-    notebook builds the document (the notebook imports it too, for its own charts)."""
+    """A worker: ends with the notebook's process; imports matplotlib at once."""
     from ..signals import die_with_parent
     from . import charts  # noqa: F401
 
@@ -62,70 +65,73 @@ def _worker_start() -> None:
 
 
 class ChartsAhead:
-    """Draws charts two at a time: a forked worker from the last, :meth:`png` from the
-    first. Made before the charts are known (the worker is forked at once and imports
-    matplotlib meanwhile); :meth:`draw` gives it the charts, in the order they are
-    shown. Make it from the main thread (a fork from another thread could copy a lock
-    held by the main one)."""
+    """Draws charts in :data:`CHART_WORKERS` forked processes. Made before the charts are
+    known (the workers are forked at once and import matplotlib meanwhile); :meth:`draw`
+    gives them the charts, in the order they are shown, and :meth:`png` waits for one.
+    Make it from the main thread (a fork from another thread could copy a lock held by
+    the main one)."""
 
-    def __init__(self) -> None:
-        self._jobs: list[ChartJob] = []
-        self._index: dict[int, int] = {}  # id of a job -> its position in _jobs
-        self._todo: list[int] = []  # not started; the worker takes the last
-        self._futures: dict[int, Future] = {}
+    def __init__(self, workers: int = CHART_WORKERS) -> None:
+        self._futures: dict[int, Future] = {}  # id of a job -> its drawing
         self._lock = threading.Lock()
-        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+        self._given = False
+        self._pool = ProcessPoolExecutor(workers,
+                                         mp_context=multiprocessing.get_context("fork"),
                                          initializer=_worker_start)
         weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
-        self._started = self._pool.submit(int)  # forks the worker now
+        for _ in range(workers):  # forks the workers now
+            self._pool.submit(int)
 
     def draw(self, jobs: Sequence[ChartJob]) -> None:
-        """Start drawing ``jobs`` (once)."""
+        """Start drawing ``jobs`` (once): the last first (the trend and heat-map charts,
+        the costliest, come last), so that the two workers finish at about one time."""
         with self._lock:
-            if self._jobs:
+            if self._given:
                 raise RuntimeError("charts already given")
-            self._jobs = list(jobs)
-            self._index = {id(job): i for i, job in enumerate(self._jobs)}
-            self._todo = list(range(len(self._jobs)))
-        threading.Thread(target=self._feed, args=(self._started,), daemon=True,
-                         name="sferum-charts-ahead").start()
+            self._given = True
+            for job in reversed(jobs):
+                try:
+                    self._futures[id(job)] = self._pool.submit(job)
+                except RuntimeError:  # the workers died (BrokenProcessPool): drawn here
+                    break
+        self._pool.shutdown(wait=False)  # the workers end after the last chart
 
     def close(self) -> None:
-        """No more charts for the worker (those it drew stay available)."""
+        """No more charts for the workers (those they drew stay available)."""
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _submit_next(self) -> Future | None:
-        with self._lock:
-            if not self._todo:
-                return None
-            index = self._todo.pop()
-            try:
-                future = self._pool.submit(self._jobs[index])
-            except RuntimeError:  # the worker died (BrokenProcessPool): the rest here
-                self._todo.append(index)
-                return None
-            self._futures[index] = future
-            return future
-
-    def _feed(self, future: Future | None) -> None:
-        """One chart at a time: the next is given to the worker when it is done with
-        the last, so the notebook can still take any chart not yet given."""
-        while future is not None:
-            future.exception()  # waits; a failure is the notebook's to see (png)
-            future = self._submit_next()
-        self._pool.shutdown(wait=False)
-
     def png(self, job: ChartJob) -> bytes:
-        """The PNG of ``job``: the worker's, or drawn now if the worker has not started
-        it (or failed: drawn again here; a job not given to :meth:`draw`: drawn here)."""
+        """The PNG of ``job``: the workers' (or drawn here if they failed, or were not
+        given it)."""
         with self._lock:
-            index = self._index.get(id(job))
-            future = self._futures.get(index) if index is not None else None
-            if future is None and index in self._todo:
-                self._todo.remove(index)
+            future = self._futures.get(id(job))
         if future is not None:
             try:
                 return future.result()
             except Exception:  # noqa: BLE001 - drawn again here, where a failure is seen
                 pass
         return job()
+
+
+#: The workers :func:`prepare` made, until the report takes them.
+_prepared: ChartsAhead | None = None
+
+
+def prepare() -> None:
+    """Fork the chart workers now (``sferum run`` asks for it in the week's kernel before
+    the metrics step): they import matplotlib while the metrics are computed and the
+    report's document is built. Nothing happens where fork is not available; never
+    raises (the report then makes its own)."""
+    global _prepared
+    if _prepared is None and can_fork():
+        try:
+            _prepared = ChartsAhead()
+        except Exception:  # noqa: BLE001 - e.g. no process could be forked: later, or never
+            _prepared = None
+
+
+def take_prepared() -> ChartsAhead | None:
+    """The workers :func:`prepare` made (once), or None."""
+    global _prepared
+    ahead, _prepared = _prepared, None
+    return ahead

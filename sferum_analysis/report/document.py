@@ -25,7 +25,7 @@ from ..metrics import TOTAL
 from ..run_config import RunConfig
 from ..store import WeekStore, report_file
 from . import html, tables, tilemap, xlsx
-from .chart_jobs import ChartJob, ChartsAhead, can_fork
+from .chart_jobs import ChartJob, ChartsAhead, can_fork, take_prepared
 from .data import ReportData, load_report_data, trend_frame
 from .site_texts import MO_PAGES_TITLE
 from .texts import (
@@ -170,7 +170,7 @@ class Document:
                 if isinstance(part.content, ChartJob)]
 
     def draw_ahead(self, ahead: ChartsAhead | None = None) -> None:
-        """Start drawing the charts on a second core (by ``ahead``, a
+        """Start drawing the charts in worker processes (``ahead``, a
         :class:`~.chart_jobs.ChartsAhead` made before the document, or a new one) before
         they are shown; nothing changes in what :meth:`show` shows."""
         jobs = self.charts()
@@ -339,8 +339,9 @@ def build_report(*, week: str, data_dir: str = "", processed_dir: str = "",
     """The document of the report notebook's parameters (the same names and meanings):
     resolves the folders, reads the processed week, the configuration it was processed
     with (``target_pct``/``edition`` given: they override it) and the trend, and builds
-    the document, whose charts start being drawn on a second core (:meth:`Document.
-    draw_ahead`; not with ``workers = 1`` in ``sferum.toml``)."""
+    the document, whose charts start being drawn in worker processes (:meth:`Document.
+    draw_ahead`: those ``sferum run`` forked before the metrics step, or new ones; not
+    with ``workers = 1`` in ``sferum.toml``)."""
     from ..cleaning import default_workers
     from ..steps import region_list, week_config
 
@@ -348,9 +349,14 @@ def build_report(*, week: str, data_dir: str = "", processed_dir: str = "",
     processed = Path(processed_dir) if processed_dir else paths.processed_week(week)
     out_dir = Path(report_dir) if report_dir else paths.report_week(week)
     config = week_config(processed, data_dir, target_pct=target_pct, edition=edition)
-    # the chart worker imports matplotlib while the document is built
-    ahead = ChartsAhead() if (config.workers or default_workers()) > 1 and can_fork() \
-        else None
+    # the chart workers import matplotlib while the document is built (if not done)
+    ahead = take_prepared()
+    if (config.workers or default_workers()) <= 1 or not can_fork():
+        if ahead is not None:
+            ahead.close()
+        ahead = None
+    elif ahead is None:
+        ahead = ChartsAhead()
     data = load_report_data(processed, week)
     trend = trend_frame(WeekStore(Paths(paths.data_dir, out_dir.parent)), week, data.metrics,
                         rule=config.rule)
