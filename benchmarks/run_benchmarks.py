@@ -31,6 +31,7 @@ Usage: ``python benchmarks/run_benchmarks.py [--k 1,10] [--ingest-k 1,10,50]
 from __future__ import annotations
 
 import argparse
+import compileall
 import ctypes.util
 import json
 import os
@@ -405,6 +406,10 @@ def main(argv: list[str] | None = None) -> int:
         return [int(k) for k in text.split(",") if k.strip()]
 
     WORK.mkdir(parents=True, exist_ok=True)
+    # The package's bytecode, as an installed package has it (pip compiles it) and a
+    # checkout gets on its first import: without it (PYTHONDONTWRITEBYTECODE, a fresh
+    # clone) every process of every run would compile the package's modules again.
+    compileall.compile_dir(str(REPO / "sferum_analysis"), quiet=1)
     res: dict = {"machine": machine(), "repeat": args.repeat, "week": WEEK,
                  "load_before": [round(x, 2) for x in os.getloadavg()],
                  "started": time.strftime("%Y-%m-%d %H:%M:%S"),
