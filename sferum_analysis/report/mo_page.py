@@ -144,11 +144,17 @@ def build_mo_page(*, week: str, mo: str, data_dir: str = "", processed_dir: str 
                       findings=data.findings, trend=trend, config=config, out_dir=out_dir)
 
 
+#: (metrics frame, its МО names) of the last frame seen.
+_NAMES: list = [None, []]
+
+
 def mo_names(metrics: pd.DataFrame) -> list[str]:
     """The week's municipalities in canonical order (as the metrics list them)."""
     from .tables import region_names
 
-    return region_names(metrics)
+    if _NAMES[0] is not metrics:
+        _NAMES[:] = [metrics, region_names(metrics)]
+    return list(_NAMES[1])
 
 
 # ----------------------------------------------------------------------- building
@@ -196,6 +202,23 @@ def _row_of(metrics: pd.DataFrame, org_type: str, mo: str) -> pd.Series | None:
     return None if position is None else metrics.iloc[position]
 
 
+#: (metrics frame, {org_type: (МО ranked by % registered, by % active)}) of the last frame.
+_RANKED: list = [None, {}]
+
+
+def _ranked(metrics: pd.DataFrame, org_type: str) -> tuple[int, int]:
+    """How many МО of ``org_type`` have a rank by % registered and by % active."""
+    if _RANKED[0] is not metrics:
+        mos = metrics[metrics["mo"] != TOTAL]
+        counts = {}
+        for kind, rows in mos.groupby("org_type", sort=False, observed=True):
+            counts[str(kind)] = tuple(
+                int(rows[c].notna().sum()) if c in rows else 0
+                for c in ("rank_registered", "rank_active"))
+        _RANKED[:] = [metrics, counts]
+    return _RANKED[1].get(org_type, (0, 0))
+
+
 def _rank(row: pd.Series, column: str, n: int) -> str:
     value = row.get(column)
     return DASH if is_missing(value) else _e(t.RANK_OF.format(rank=int(value), n=n))
@@ -207,9 +230,7 @@ def _figures_html(metrics: pd.DataFrame, mo: str, org_types: list[str]) -> str:
         row, region = _row_of(metrics, org_type, mo), _row_of(metrics, org_type, TOTAL)
         if row is None or region is None:
             continue
-        kind = metrics[(metrics["org_type"] == org_type) & (metrics["mo"] != TOTAL)]
-        n_reg = int(kind["rank_registered"].notna().sum()) if "rank_registered" in kind else 0
-        n_act = int(kind["rank_active"].notna().sum()) if "rank_active" in kind else 0
+        n_reg, n_act = _ranked(metrics, org_type)
         out.append(f'<h3>{_e(t.ORG_TYPE_TITLES.get(org_type, org_type))}</h3>')
         if int(row["orgs_expected"]) == 0:
             out.append(f'<p class="note">{_e(t.MO_NO_ORGS)}</p>')
@@ -249,48 +270,55 @@ def _figures_html(metrics: pd.DataFrame, mo: str, org_types: list[str]) -> str:
     return "".join(out)
 
 
-_TREND_PARTS: list = [None, None, {}]
+#: (trend frame, its last :data:`TREND_WEEKS` weeks, {(org_type, mo): (max of
+#: orgs_expected, {column: its values in those weeks, None where missing})}) of the last
+#: trend frame seen: computed once for every МО page.
+_TREND_PARTS: list = [None, (), {}]
+_TREND_COLUMNS = ("pct_registered", "pct_active")
 
 
-def _trend_parts(trend: pd.DataFrame, weeks: tuple[str, ...]) -> dict:
-    """{(org_type, mo): its rows of ``weeks`` indexed by week}, once per trend frame."""
-    if _TREND_PARTS[0] is not trend or _TREND_PARTS[1] != weeks:
+def _trend_parts(trend: pd.DataFrame) -> tuple[tuple[str, ...], dict]:
+    """The weeks shown, and the series of each (org_type, mo), once per trend frame."""
+    if _TREND_PARTS[0] is not trend:
+        weeks = tuple(sorted(set(trend["week"]))[-TREND_WEEKS:])
         shown = trend[trend["week"].isin(list(weeks))]
-        parts = {(str(k[0]), str(k[1])): g.set_index("week")
-                 for k, g in shown.groupby(["org_type", "mo"], sort=False)}
+        parts = {}
+        for k, g in shown.groupby(["org_type", "mo"], sort=False, observed=True):
+            g = g.set_index("week")
+            parts[(str(k[0]), str(k[1]))] = (
+                int(g["orgs_expected"].max()),
+                {c: [g[c].get(w) if w in g.index else None for w in weeks]
+                 for c in _TREND_COLUMNS})
         _TREND_PARTS[:] = [trend, weeks, parts]
-    return _TREND_PARTS[2]
+    return _TREND_PARTS[1], _TREND_PARTS[2]
 
 
 def _trend_html(trend: pd.DataFrame, mo: str, org_types: list[str], week: str) -> str:
     out = [f"<h2>{_e(t.MO_TREND)}</h2>"]
-    weeks = sorted(set(trend["week"]))[-TREND_WEEKS:]
+    weeks, parts = _trend_parts(trend)
     if len(weeks) < 2:
         out.append(f'<p class="note">{_e(t.MO_TREND_ONE)}</p>')
         return "".join(out)
     out.append(f'<p class="note">{_e(t.MO_TREND_NOTE)}</p>')
-    parts = _trend_parts(trend, tuple(weeks))
-    empty = trend.iloc[:0].set_index("week")
+    missing = (0, {c: [None] * len(weeks) for c in _TREND_COLUMNS})
     for org_type in org_types:
-        own = parts.get((org_type, mo), empty)
-        region = parts.get((org_type, TOTAL), empty)
-        if own.empty or int(own["orgs_expected"].max()) == 0:
+        if (org_type, mo) not in parts:
             continue
-
-        def series(frame: pd.DataFrame, column: str) -> list[object]:
-            return [frame[column].get(w) if w in frame.index else None for w in weeks]
-
+        expected, own = parts[(org_type, mo)]
+        region = parts.get((org_type, TOTAL), missing)[1]
+        if expected == 0:
+            continue
         label = t.SPARKLINE_LABEL.format(org_type=f"{mo}, {org_type}", first=date_ru(weeks[0]),
                                          last=date_ru(weeks[-1]))
         chart = svg.line_chart([
-            svg.Line(series(region, "pct_registered"), svg.COLOR_REGION, width=1.5),
-            svg.Line(series(region, "pct_active"), svg.COLOR_REGION, dashed=True, width=1.5),
-            svg.Line(series(own, "pct_registered"), svg.COLOR_MAIN),
-            svg.Line(series(own, "pct_active"), svg.COLOR_SECOND, dashed=True),
+            svg.Line(region["pct_registered"], svg.COLOR_REGION, width=1.5),
+            svg.Line(region["pct_active"], svg.COLOR_REGION, dashed=True, width=1.5),
+            svg.Line(own["pct_registered"], svg.COLOR_MAIN),
+            svg.Line(own["pct_active"], svg.COLOR_SECOND, dashed=True),
         ], label=label, width=360, height=100)
         rows = [[_e(date_ru(w)), *(_e(pct_text(v)) for v in (
-            series(own, "pct_registered")[i], series(region, "pct_registered")[i],
-            series(own, "pct_active")[i], series(region, "pct_active")[i]))]
+            own["pct_registered"][i], region["pct_registered"][i],
+            own["pct_active"][i], region["pct_active"][i]))]
             for i, w in enumerate(weeks)]
         out.append(f"<h3>{_e(t.ORG_TYPE_TITLES.get(org_type, org_type))}</h3>")
         # the chart and its table side by side where the width allows (always on paper)
@@ -319,14 +347,25 @@ def _coverage_html(metrics: pd.DataFrame, mo: str, org_types: list[str]) -> str:
     return "".join(out)
 
 
+#: (org_metrics frame, org types, {МО: its rows in the table's order}) of the last frame
+#: seen, as :data:`_ROWS`: the frame is sorted and split once for every МО page.
+_ORGS: list = [None, (), {}]
+
+
 def _mo_orgs(org_metrics: pd.DataFrame, mo: str, org_types: list[str]) -> pd.DataFrame:
     """The МО's rows of ``org_metrics`` in the table's order: type, name (numbers by
-    their value), id."""
-    orgs = org_metrics[org_metrics["mo"] == mo].copy()
-    type_order = {k: i for i, k in enumerate(org_types)}
-    orgs["_type"] = orgs["org_type"].map(type_order).fillna(len(type_order))
-    return orgs.sort_values(["_type", "org_name", "org_id"], kind="stable",
-                            key=numbers_by_value("org_name"))
+    their value), id. (The whole frame is sorted once, stably, and then split by МО: the
+    same order as sorting each МО's rows.)"""
+    if _ORGS[0] is not org_metrics or _ORGS[1] != tuple(org_types):
+        type_order = {k: i for i, k in enumerate(org_types)}
+        ordered = org_metrics.assign(
+            _type=org_metrics["org_type"].map(type_order).fillna(len(type_order))
+        ).sort_values(["_type", "org_name", "org_id"], kind="stable",
+                      key=numbers_by_value("org_name"))
+        groups = {str(k): g for k, g in ordered.groupby("mo", sort=False, observed=True)}
+        _ORGS[:] = [org_metrics, tuple(org_types), (groups, ordered.iloc[:0])]
+    groups, empty = _ORGS[2]
+    return groups.get(mo, empty)
 
 
 def attention_order(org_metrics: pd.DataFrame, mo: str, org_types: list[str]) -> list[int]:
@@ -355,14 +394,26 @@ def attention_order(org_metrics: pd.DataFrame, mo: str, org_types: list[str]) ->
                             kind="stable")["position"].tolist()
 
 
+#: (findings frame, {org_id: its finding codes, in order}) of the last frame seen.
+_CODES: list = [None, {}]
+
+
+def _codes_by_org(findings: pd.DataFrame | None) -> dict[str, list[str]]:
+    if findings is None or not len(findings) or "org_id" not in findings:
+        return {}
+    if _CODES[0] is not findings:
+        by_org: dict[str, list[str]] = {}
+        for org_id, code in findings[["org_id", "code"]].dropna().itertuples(index=False):
+            by_org.setdefault(str(org_id), []).append(str(code))
+        _CODES[:] = [findings, by_org]
+    return _CODES[1]
+
+
 def org_table(org_metrics: pd.DataFrame, findings: pd.DataFrame, mo: str,
               org_types: list[str]) -> pd.DataFrame:
     """The МО's organisations: figures, export status, findings (never persons)."""
     orgs = _mo_orgs(org_metrics, mo, org_types)
-    by_org: dict[str, list[str]] = {}
-    if findings is not None and len(findings) and "org_id" in findings:
-        for org_id, code in findings[["org_id", "code"]].dropna().itertuples(index=False):
-            by_org.setdefault(str(org_id), []).append(str(code))
+    by_org = _codes_by_org(findings)
 
     def pct(num: object, den: object) -> object:
         if is_missing(den) or int(den) == 0:
@@ -371,13 +422,15 @@ def org_table(org_metrics: pd.DataFrame, findings: pd.DataFrame, mo: str,
 
         return pct_round(int(num), int(den))
 
-    def export(row: pd.Series) -> str:
+    def export(status: object, stale: object, last_date: object) -> str:
         # stale: the file's dates end before the reporting date (status no_data_for_date)
-        if bool(row.get("stale", False)) and not is_missing(row.get("last_date")):
-            return t.EXPORT_STALE.format(date=date_ru(str(row["last_date"])))
-        if row["status"] != "reported":
-            return STATUS_TITLES.get(str(row["status"]), str(row["status"]))
+        if not is_missing(stale) and bool(stale) and not is_missing(last_date):
+            return t.EXPORT_STALE.format(date=date_ru(str(last_date)))
+        if status != "reported":
+            return STATUS_TITLES.get(str(status), str(status))
         return t.EXPORT_OK
+
+    none = [None] * len(orgs)
 
     def kinds(org_id: str) -> str:
         codes = by_org.get(str(org_id), [])
@@ -395,7 +448,9 @@ def org_table(org_metrics: pd.DataFrame, findings: pd.DataFrame, mo: str,
                                                   strict=True)],
         t.COL_PCT_ACT: [pct(a, r) for a, r in zip(orgs["active"], orgs["registered"],
                                                   strict=True)],
-        t.COL_EXPORT: [export(r) for _, r in orgs.iterrows()],
+        t.COL_EXPORT: [export(*r) for r in zip(
+            orgs["status"], orgs["stale"] if "stale" in orgs else none,
+            orgs["last_date"] if "last_date" in orgs else none, strict=True)],
         t.COL_FINDINGS: [kinds(o) for o in orgs["org_id"]],
     })
     for column, title in (("sustained", t.COL_SUSTAINED), ("pct_sustained", t.COL_PCT_SUSTAINED),
@@ -449,9 +504,10 @@ def _org_rows_html(table: pd.DataFrame) -> str:
     text_columns = {t.COL_ORG, t.COL_TYPE, t.COL_EXPORT, t.COL_FINDINGS}
     head = "".join(f'<th scope="col">{_e(c)}</th>' for c in table.columns)
     body = []
-    for _, row in table.iterrows():
+    columns = list(table.columns)
+    for values in zip(*(table[c].tolist() for c in columns), strict=True):
         cells = []
-        for column, value in row.items():
+        for column, value in zip(columns, values, strict=True):
             if column == t.COL_ORG:
                 cells.append(f'<th scope="row">{_e(value)}</th>')
             elif column in text_columns:
