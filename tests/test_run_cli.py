@@ -13,6 +13,8 @@ import io
 import json
 import re
 import shutil
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -110,6 +112,28 @@ def test_main_in_process_returns_1_for_user_errors(tmp_path, write, capsys):
                  "--reports-dir", str(tmp_path / "r")]) == 1
     err = capsys.readouterr().err
     one_line_russian_error(err)
+
+
+def test_the_command_is_main_then_frozen_objects(tmp_path, write, monkeypatch, capsys):
+    """``sferum`` (the console script, cli.entry) returns main()'s code and freezes what
+    is left, so that the exit skips the final collections over it."""
+    import gc
+
+    from sferum_analysis import cli
+
+    data = tmp_path / "data"
+    minimal_region(data, write)
+    monkeypatch.setattr(sys, "argv", ["sferum", "run", "2024-13-01", "--data-dir", str(data),
+                                      "--reports-dir", str(tmp_path / "r")])
+    try:
+        assert cli.entry() == 1
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    one_line_russian_error(capsys.readouterr().err)
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(
+        encoding="utf-8"))
+    assert pyproject["project"]["scripts"]["sferum"] == "sferum_analysis.cli:entry"
 
 
 # ----------------------------------------------------------------------------- exit code 0
