@@ -19,6 +19,7 @@ import math
 import os
 import re
 import stat
+import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -501,14 +502,22 @@ def _parse_job(args: Job) -> FileParse:
 
 
 def _map_jobs(jobs: list[Job], workers: int,
-              progress: Callable[[int, int], None] | None) -> list[FileParse]:
+              progress: Callable[[int, int], None] | None,
+              meanwhile: Callable[[], object] | None = None) -> list[FileParse]:
+    """Parse the files, in ``workers`` processes when there are enough of them;
+    ``meanwhile`` runs in a thread of this process while they read (it is started
+    after they were forked: a fork never copies a lock that thread holds)."""
     total = len(jobs)
     if workers > 1 and total >= 2 * workers:
         # chunks of up to 32 files (fewer round trips), at least four chunks per worker
         chunk = max(1, min(32, total // (4 * workers)))
         with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
             results = []
-            for i, res in enumerate(pool.map(_parse_job, jobs, chunksize=chunk), 1):
+            parses = pool.map(_parse_job, jobs, chunksize=chunk)  # forks the workers
+            if meanwhile is not None:
+                threading.Thread(target=meanwhile, daemon=True,
+                                 name="sferum-while-reading").start()
+            for i, res in enumerate(parses, 1):
                 results.append(res)
                 if progress:
                     progress(i, total)
@@ -533,10 +542,12 @@ def clean_week(
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
     export_headers: Mapping[str, Sequence[str]] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> CleanWeek:
     """Clean every export of a week folder against the registry (pure: writes nothing).
 
-    ``export_headers``: extra header spellings per export field (``[export]``)."""
+    ``export_headers``: extra header spellings per export field (``[export]``);
+    ``meanwhile``: work of the caller's for a thread while worker processes read."""
     known = set(registry["org_id"])
     findings: list[Finding] = []
     jobs: list[Job] = []
@@ -560,7 +571,7 @@ def clean_week(
             jobs.append((path, reporting_date, org_id if org_id in known else None, name,
                          export_headers or None))
 
-    parses = _map_jobs(jobs, workers, progress)
+    parses = _map_jobs(jobs, workers, progress, meanwhile)
 
     # All used rows in file-name order, then row order; unknown files get a key of their own.
     cols: dict[str, list[object]] = {c: [] for c in ("org_id", *USED_COLUMNS, "file")}

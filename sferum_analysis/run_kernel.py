@@ -7,8 +7,10 @@ what a scheduled run never uses and every start would pay for.
 * hypothesis: pandera imports it when it is installed (a test dependency), for data
   synthesis; 0.2 s at the first validation.
 
-And it imports the modules of 01_clean (:data:`IMPORTED`: pandas, pyarrow, pandera, the
-readers) as it starts, while ``sferum run`` still imports its own and reads the registry.
+And it imports the modules of 01_clean (:data:`IMPORTED`: pandas, pyarrow, the readers)
+as it starts, while ``sferum run`` still imports its own and reads the registry; pandera
+is imported later, while the cleaning's worker processes read the exports
+(:func:`sferum_analysis.steps.clean_step`).
 
 :func:`sferum_analysis.pipeline.kernel_command` puts this module in place of
 ``ipykernel_launcher`` in the command of the kernel spec.
@@ -23,7 +25,7 @@ from pathlib import Path
 #: ipykernel and pandera expect when they are not installed).
 LEFT_OUT = ("debugpy", "hypothesis")
 #: Imported before the kernel takes its first notebook.
-IMPORTED = ("sferum_analysis.steps", "sferum_analysis.schemas")
+IMPORTED = ("sferum_analysis.steps",)
 
 if __name__ == "__main__":
     for name in LEFT_OUT:

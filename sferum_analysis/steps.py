@@ -6,6 +6,8 @@ interactive exploration in JupyterLab.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -86,6 +88,13 @@ def print_progress(done: int, total: int) -> None:
         print(f"прочитано файлов: {done} из {total}", file=sys.stderr, flush=True)
 
 
+def _import_schemas() -> None:
+    """pandera (0.2 s to import) while the exports are read; a failure is the later
+    import's to report."""
+    with contextlib.suppress(Exception):
+        importlib.import_module(f"{__package__}.schemas")
+
+
 def clean_step(week: str, config: RunConfig, data_dir: str | Path | None = None,
                processed_dir: str | Path | None = None,
                progress: Callable[[int, int], None] | None = print_progress) -> CleanWeek:
@@ -95,8 +104,6 @@ def clean_step(week: str, config: RunConfig, data_dir: str | Path | None = None,
     rerun that keeps the week's registry: ``sferum run --pending``); otherwise today's
     registry and municipalities file are copied there first, so that the week keeps
     the registry it was computed with."""
-    from .schemas import FILES, PERSONS, orgs_schema, validate  # pandera: only where it validates
-
     paths = Paths.from_dirs(data_dir)
     reporting_date = parse_week(week)
     out = Path(processed_dir) if processed_dir else paths.processed_week(week)
@@ -106,7 +113,10 @@ def clean_step(week: str, config: RunConfig, data_dir: str | Path | None = None,
     registry = read_registry(registry_file, municipalities)
     clean = clean_week(week_dir(paths, week), registry, reporting_date,
                        workers=config.workers or default_workers(), progress=progress,
-                       export_headers=dict(config.export_headers))
+                       export_headers=dict(config.export_headers),
+                       meanwhile=_import_schemas)
+    from .schemas import FILES, PERSONS, orgs_schema, validate  # pandera: only where it validates
+
     store.write_tables(out, {
         "persons": validate(clean.persons, PERSONS),
         "orgs": validate(clean.orgs, orgs_schema(municipalities)),

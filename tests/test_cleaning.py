@@ -6,6 +6,7 @@ Every expected number below is counted by hand from the rows written in the test
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pandas as pd
 import pytest
@@ -298,7 +299,10 @@ def test_varied_week(tmp_path, write, registry):
 def test_parallel_reading_gives_the_same_result(tmp_path, write, registry):
     reg, folder = varied_week(tmp_path, write, registry)
     one = clean_week(folder, reg, D, workers=1)
-    many = clean_week(folder, reg, D, workers=2)
+    threads = []  # the caller's work while the workers read: in a thread of its own
+    many = clean_week(folder, reg, D, workers=2,
+                      meanwhile=lambda: threads.append(threading.current_thread().name))
+    assert threads == ["sferum-while-reading"]
     pd.testing.assert_frame_equal(one.files, many.files)
     pd.testing.assert_frame_equal(one.persons, many.persons)
     pd.testing.assert_frame_equal(one.orgs, many.orgs)
